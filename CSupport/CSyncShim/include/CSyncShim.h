@@ -1,0 +1,46 @@
+// One-line shims for what Swift cannot import from Glibc as is: enum-macros,
+// packed structs and variadic or inline functions. No logic lives here.
+#ifndef CSYNC_SHIM_H
+#define CSYNC_SHIM_H
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/signalfd.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <stdint.h>
+
+static inline int csync_epoll_cloexec(void) { return EPOLL_CLOEXEC; }
+static inline uint32_t csync_epollin(void) { return EPOLLIN; }
+static inline uint32_t csync_epollout(void) { return EPOLLOUT; }
+static inline uint32_t csync_epollerr(void) { return EPOLLERR; }
+static inline uint32_t csync_epollhup(void) { return EPOLLHUP; }
+static inline uint32_t csync_epollrdhup(void) { return EPOLLRDHUP; }
+static inline int csync_sock_nonblock(void) { return SOCK_NONBLOCK; }
+static inline int csync_sock_cloexec(void) { return SOCK_CLOEXEC; }
+static inline int csync_sock_stream(void) { return SOCK_STREAM; }
+static inline int csync_sock_dgram(void) { return SOCK_DGRAM; }
+static inline int csync_msg_nosignal(void) { return MSG_NOSIGNAL; }
+static inline int csync_sfd_nonblock(void) { return SFD_NONBLOCK; }
+static inline int csync_sfd_cloexec(void) { return SFD_CLOEXEC; }
+static inline int csync_efd_nonblock(void) { return EFD_NONBLOCK; }
+static inline int csync_efd_cloexec(void) { return EFD_CLOEXEC; }
+
+/// epoll_event is packed on x86_64 (12 bytes); these accessors hide the layout.
+static inline size_t csync_epoll_event_size(void) { return sizeof(struct epoll_event); }
+static inline void csync_epoll_event_set(struct epoll_event *ev, uint32_t events, uint64_t data) {
+    ev->events = events; ev->data.u64 = data;
+}
+static inline uint32_t csync_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
+static inline uint64_t csync_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+
+#endif

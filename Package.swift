@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// p2p-sync: a serverless key-value sync daemon that speaks libp2p.
+// Dependencies point one way: Wire -> P2PCrypto -> protocol machines -> SyncNode,
+// with the Reactor beside them and the executables on top (see docs/ARCHITECTURE.md).
+import PackageDescription
+
+let package = Package(
+    name: "p2p-sync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "p2p-syncd", targets: ["p2p-syncd"]),
+        .executable(name: "p2p-syncctl", targets: ["p2p-syncctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C lives only here: system libraries and one-line shims.
+        .systemLibrary(name: "CSodium", path: "CSupport/CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "CSupport/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CEditLine", path: "CSupport/CEditLine", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CSyncShim", path: "CSupport/CSyncShim"),
+
+        // Wire codecs: varint, base58, multihash, multiaddr, key protobufs, peer IDs.
+        .target(name: "Wire"),
+        // The only module that touches libsodium.
+        .target(name: "P2PCrypto", dependencies: ["CSodium", "Wire"]),
+        // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
+        .target(name: "Reactor", dependencies: ["CSyncShim"]),
+        // SQLite store with the hybrid-logical-clock merge rule.
+        .target(name: "SyncStore", dependencies: ["CSQLite"]),
+        // The control socket's JSON-lines protocol, shared by daemon and client.
+        .target(name: "ControlProtocol"),
+        // The node: glue between the Reactor, the machines, the store and the control socket.
+        .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol"]),
+
+        .executableTarget(name: "p2p-syncd", dependencies: [
+            "SyncNode", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "p2p-syncctl", dependencies: [
+            "ControlProtocol", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol"], path: "perf/Sources/p2p-sync-bench"),
+
+        // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
+        .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
+        .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
+        .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "p2p-syncd", "p2p-syncctl"]),
+    ]
+)

@@ -1,0 +1,1 @@
+print("p2p-syncd")
