@@ -32,8 +32,10 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
         .target(name: "SyncStore", dependencies: ["CSQLite"]),
+        // A small strict JSON codec (control lines now, gossip payloads later).
+        .target(name: "JSON"),
         // The control socket's JSON-lines protocol, shared by daemon and client.
-        .target(name: "ControlProtocol"),
+        .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol"]),
 
@@ -41,7 +43,7 @@ let package = Package(
             "SyncNode", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "p2p-syncctl", dependencies: [
-            "ControlProtocol", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol"], path: "perf/Sources/p2p-sync-bench"),
 
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
         .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "p2p-syncd", "p2p-syncctl"]),

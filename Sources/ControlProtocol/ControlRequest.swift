@@ -1,0 +1,145 @@
+import JSON
+
+/// One request on the control socket: a JSON object on one line, documented in docs/CONTROL.md.
+///
+/// `{"id": 7, "command": "add", "key": "k", "value": "v"}`. The `id` is optional and echoed
+/// in the response so that scripts can pipeline requests.
+public struct ControlRequest: Equatable, Sendable {
+    public var id: JSON
+    public var command: ControlCommand
+
+    public init(id: JSON = .null, command: ControlCommand) {
+        self.id = id
+        self.command = command
+    }
+}
+
+/// What a client can ask of the daemon.
+public enum ControlCommand: Equatable, Sendable {
+    case status
+    case info
+    case peers
+    case put(key: String, value: String)
+    case get(key: String)
+    case delete(key: String)
+    case list(prefix: String?, limit: Int?)
+    case watch(prefix: String?)
+    case connect(multiaddr: String)
+    case disconnect(peerID: String)
+
+    /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
+    public var name: String {
+        switch self {
+        case .status: "status"
+        case .info: "info"
+        case .peers: "peers"
+        case .put: "add"
+        case .get: "get"
+        case .delete: "del"
+        case .list: "list"
+        case .watch: "watch"
+        case .connect: "connect"
+        case .disconnect: "disconnect"
+        }
+    }
+
+    /// Every command name the daemon understands, aliases included, mapped to its canonical name.
+    public static let aliases: [String: String] = [
+        "status": "status", "info": "info", "peers": "peers",
+        "add": "add", "put": "add", "set": "add",
+        "get": "get",
+        "del": "del", "delete": "del", "rm": "del",
+        "list": "list", "ls": "list",
+        "watch": "watch", "connect": "connect", "disconnect": "disconnect",
+    ]
+}
+
+extension ControlRequest {
+    /// Parses one request line. Errors carry the code and message the daemon sends back.
+    public static func parse(line: [UInt8]) throws(ControlError) -> ControlRequest {
+        let json: JSON
+        do {
+            json = try JSONParser.parse(line)
+        } catch {
+            throw ControlError(.badRequest, "request is not valid JSON: \(error)")
+        }
+        guard case .object(let fields) = json else {
+            throw ControlError(.badRequest, "request must be a JSON object like {\"command\":\"status\"}")
+        }
+        let id = fields["id"] ?? .null
+        do throws(ControlError) {
+            return ControlRequest(id: id, command: try parseCommand(fields))
+        } catch {
+            throw ControlError(error.code, error.message, id: id)
+        }
+    }
+
+    private static func parseCommand(_ fields: [String: JSON]) throws(ControlError) -> ControlCommand {
+        guard let nameValue = fields["command"] else {
+            throw ControlError(.badRequest, "request has no \"command\" field")
+        }
+        guard let name = nameValue.stringValue else {
+            throw ControlError(.badRequest, "\"command\" must be a string")
+        }
+        guard let canonical = ControlCommand.aliases[name] else {
+            throw ControlError(.unknownCommand, "unknown command \"\(name)\" (try: \(ControlCommand.aliases.values.uniqueSorted.joined(separator: ", ")))")
+        }
+        func string(_ field: String) throws(ControlError) -> String {
+            guard let value = fields[field] else {
+                throw ControlError(.invalidArgument, "\(canonical) needs \"\(field)\"")
+            }
+            guard let s = value.stringValue else {
+                throw ControlError(.invalidArgument, "\"\(field)\" must be a string")
+            }
+            return s
+        }
+        func optionalString(_ field: String) throws(ControlError) -> String? {
+            guard let value = fields[field], !value.isNull else { return nil }
+            guard let s = value.stringValue else { throw ControlError(.invalidArgument, "\"\(field)\" must be a string") }
+            return s
+        }
+        switch canonical {
+        case "status": return .status
+        case "info": return .info
+        case "peers": return .peers
+        case "add": return .put(key: try string("key"), value: try string("value"))
+        case "get": return .get(key: try string("key"))
+        case "del": return .delete(key: try string("key"))
+        case "list":
+            var limit: Int? = nil
+            if let l = fields["limit"], !l.isNull {
+                guard let n = l.intValue, n > 0, n <= Int64(Int32.max) else {
+                    throw ControlError(.invalidArgument, "\"limit\" must be a positive integer")
+                }
+                limit = Int(n)
+            }
+            return .list(prefix: try optionalString("prefix"), limit: limit)
+        case "watch": return .watch(prefix: try optionalString("prefix"))
+        case "connect": return .connect(multiaddr: try string("multiaddr"))
+        case "disconnect": return .disconnect(peerID: try string("peer"))
+        default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
+        }
+    }
+
+    /// The request as one JSON line (without the newline).
+    public func encoded() -> [UInt8] {
+        var fields: [String: JSON] = ["command": .string(command.name)]
+        if id != .null { fields["id"] = id }
+        switch command {
+        case .status, .info, .peers: break
+        case .put(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
+        case .get(let key), .delete(let key): fields["key"] = .string(key)
+        case .list(let prefix, let limit):
+            if let prefix { fields["prefix"] = .string(prefix) }
+            if let limit { fields["limit"] = .int(limit) }
+        case .watch(let prefix): if let prefix { fields["prefix"] = .string(prefix) }
+        case .connect(let addr): fields["multiaddr"] = .string(addr)
+        case .disconnect(let peer): fields["peer"] = .string(peer)
+        }
+        return JSON.object(fields).encoded()
+    }
+}
+
+extension Collection where Element == String {
+    fileprivate var uniqueSorted: [String] { Array(Set(self)).sorted() }
+}

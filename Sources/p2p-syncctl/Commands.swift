@@ -1,0 +1,78 @@
+import ArgumentParser
+import ControlProtocol
+
+struct Status: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the node's state, listen addresses and counters.")
+    @OptionGroup var globals: GlobalOptions
+    var controlCommand: ControlCommand { .status }
+}
+
+struct Info: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the node's identity, files and protocols.")
+    @OptionGroup var globals: GlobalOptions
+    var controlCommand: ControlCommand { .info }
+}
+
+struct Peers: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "List known peers with their state, RTT and agent.")
+    @OptionGroup var globals: GlobalOptions
+    var controlCommand: ControlCommand { .peers }
+}
+
+struct Add: ControlRequestCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write KEY = VALUE; it is replicated to every peer.", aliases: ["put", "set"])
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The key: 1 to 1024 bytes of UTF-8.") var key: String
+    @Argument(help: "The value: up to 256 KiB of UTF-8.") var value: String
+    var controlCommand: ControlCommand { .put(key: key, value: value) }
+}
+
+struct Get: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the value of KEY from the local replica (exit 1 if missing).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The key to read.") var key: String
+    var controlCommand: ControlCommand { .get(key: key) }
+}
+
+struct Del: ControlRequestCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete KEY everywhere (a tombstone, so older writes cannot bring it back).", aliases: ["rm", "delete"])
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The key to delete.") var key: String
+    var controlCommand: ControlCommand { .delete(key: key) }
+}
+
+struct List: ControlRequestCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List keys and values, optionally only those starting with PREFIX.", aliases: ["ls"])
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Only keys starting with this (exact bytes, case-sensitive).") var prefix: String?
+    @Option(help: "At most this many entries.") var limit: Int?
+    var controlCommand: ControlCommand { .list(prefix: prefix, limit: limit) }
+
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be a positive number") }
+    }
+}
+
+struct Watch: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Print changes (local and remote) as they happen, until Ctrl-C.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Only keys starting with this.") var prefix: String?
+    var controlCommand: ControlCommand { .watch(prefix: prefix) }
+}
+
+struct Connect: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Dial a peer, e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW...")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The peer's multiaddr.") var multiaddr: String
+    var controlCommand: ControlCommand { .connect(multiaddr: multiaddr) }
+}
+
+struct Disconnect: ControlRequestCommand {
+    static let configuration = CommandConfiguration(abstract: "Close the connection to a peer.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The peer ID (12D3KooW...).") var peerID: String
+    var controlCommand: ControlCommand { .disconnect(peerID: peerID) }
+}

@@ -1,0 +1,71 @@
+import ControlProtocol
+import JSON
+
+/// How results look to a person (`--json` prints them as they came).
+enum HumanFormat {
+    static func render(_ result: JSON, for command: ControlCommand) -> String {
+        switch command {
+        case .get:
+            // Just the value, so that `$(p2p-syncctl get k)` works in scripts.
+            return (result["value"]?.stringValue ?? "") + "\n"
+        case .put(let key, _):
+            let hlc = result["hlc"]?.stringValue ?? "?"
+            return "stored \(key) (version \(hlc); \(deliveryText(result)))\n"
+        case .delete(let key):
+            let existed = result["existed"]?.boolValue ?? true
+            return existed ? "deleted \(key)\n" : "deleted \(key) (it did not exist here; a tombstone was recorded)\n"
+        case .list:
+            let entries = result["entries"]?.arrayValue ?? []
+            return entries.map { "\($0["key"]?.stringValue ?? "")\t\($0["value"]?.stringValue ?? "")\n" }.joined()
+        case .peers:
+            let peers = result["peers"]?.arrayValue ?? []
+            if peers.isEmpty { return "no peers\n" }
+            return peers.map { peer in
+                let id = peer["peer_id"]?.stringValue ?? "?"
+                let state = peer["state"]?.stringValue ?? "?"
+                let rtt = peer["rtt_ms"]?.doubleValue.map { "\($0) ms" } ?? "-"
+                let agent = peer["agent"]?.stringValue ?? "-"
+                return "\(id)  \(state)  rtt \(rtt)  \(agent)\n"
+            }.joined()
+        default:
+            return fields(result)
+        }
+    }
+
+    private static func deliveryText(_ result: JSON) -> String {
+        switch result["delivery"]?.stringValue {
+        case "local": "stored locally; no peers to send it to yet"
+        case let other?: other
+        case nil: "stored"
+        }
+    }
+
+    /// `name: value` lines in a stable order; arrays one item per line.
+    static func fields(_ json: JSON) -> String {
+        guard case .object(let members) = json else { return json.encodedString + "\n" }
+        var out = ""
+        for key in members.keys.sorted() {
+            let label = key.replacingUnderscores
+            switch members[key]! {
+            case .array(let items):
+                if items.isEmpty { out += "\(label): (none)\n"; continue }
+                out += "\(label):\n"
+                for item in items { out += "  \(item.stringValue ?? item.encodedString)\n" }
+            case .string(let s): out += "\(label): \(s)\n"
+            case let other: out += "\(label): \(other.encodedString)\n"
+            }
+        }
+        return out
+    }
+
+    static func event(_ event: JSON) -> String {
+        let key = event["key"]?.stringValue ?? "?"
+        let source = event["source"]?.stringValue ?? "?"
+        if event["deleted"]?.boolValue == true { return "del \(key) (\(source))" }
+        return "put \(key) = \(event["value"]?.stringValue ?? "") (\(source))"
+    }
+}
+
+extension String {
+    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+}

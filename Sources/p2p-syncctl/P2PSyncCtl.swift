@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ControlProtocol
+
+/// Exit codes (DESIGN.md section 1).
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let daemonError: Int32 = 1
+    static let usage: Int32 = 2
+    static let noDaemon: Int32 = 3
+}
+
+/// Options every command shares: where the daemon is and how to print.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Control socket of the daemon. Default: <data-dir>/control.sock.", valueName: "path"))
+    var control: String?
+
+    @Option(name: .customLong("data-dir"),
+            help: ArgumentHelp("Data directory of the daemon. Default: $P2P_SYNC_HOME, else ~/.local/share/p2p-sync.", valueName: "path"))
+    var dataDir: String?
+
+    @Flag(help: "Print one JSON object per result, for scripts.")
+    var json = false
+
+    /// The socket path the options point to.
+    func controlPath() -> String? {
+        if let control { return control }
+        return DefaultPaths.dataDirectory(explicit: dataDir, environment: Environment.current)
+            .map(DefaultPaths.controlSocket(inDataDirectory:))
+    }
+}
+
+/// A subcommand that is one control request.
+protocol ControlRequestCommand: ParsableCommand {
+    var globals: GlobalOptions { get }
+    var controlCommand: ControlCommand { get }
+}
+
+extension ControlRequestCommand {
+    func run() throws {
+        let status = Session.oneShot(globals: globals).execute(controlCommand)
+        if status != ExitStatus.success { throw ExitCode(status) }
+    }
+}
+
+@main
+struct P2PSyncCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "p2p-syncctl",
+        abstract: "Drive a running p2p-syncd: read and write keys, watch changes, inspect peers.",
+        discussion: """
+            With no command, opens an interactive prompt ("> ") with the same commands, plus
+            help and exit, with history and line editing.
+
+            Exit status: 0 success; 1 the daemon reported an error (a missing key for get);
+            2 usage error; 3 no daemon at the control socket.
+            """,
+        version: "0.1.0",
+        subcommands: [Status.self, Info.self, Peers.self, Add.self, Get.self, Del.self, List.self,
+                      Watch.self, Connect.self, Disconnect.self, Shell.self],
+        defaultSubcommand: Shell.self
+    )
+
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withCode: error)
+        }
+    }
+
+    /// ArgumentParser's own exit code for usage errors is 64; ours is 2 (DESIGN.md section 1).
+    static func exit(withCode error: Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            Glibc.exit(0)
+        }
+        if let exit = error as? ExitCode { Glibc.exit(exit.rawValue) }
+        Console.error(fullMessage(for: error) + "\n")
+        Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+    }
+}
+
+/// The process environment as a dictionary.
+enum Environment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+}
