@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "Wire"),
         // The only module that touches libsodium.
         .target(name: "P2PCrypto", dependencies: ["CSodium", "Wire"]),
+        // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
+        .target(name: "Multistream", dependencies: ["Wire"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
@@ -51,6 +53,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
+        .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
