@@ -43,4 +43,14 @@ static inline void csync_epoll_event_set(struct epoll_event *ev, uint32_t events
 static inline uint32_t csync_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
 static inline uint64_t csync_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
 
+/// Signal dispositions and socket constants that glibc defines as casts or enums.
+static inline int csync_ignore_signal(int signo) { return signal(signo, SIG_IGN) == SIG_ERR ? -1 : 0; }
+static inline int csync_shut_wr(void) { return SHUT_WR; }
+static inline int csync_ipproto_tcp(void) { return IPPROTO_TCP; }
+static inline int csync_ipproto_ipv6(void) { return IPPROTO_IPV6; }
+static inline int csync_ipproto_udp(void) { return IPPROTO_UDP; }
+static inline size_t csync_sun_path_size(void) { return sizeof(((struct sockaddr_un *)0)->sun_path); }
+/// accept4 is declared only under _GNU_SOURCE, which shim.c defines.
+int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
 #endif

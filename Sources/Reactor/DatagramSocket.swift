@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyncShim
+
+/// A bound UDP socket. Received datagrams go to `onDatagram` with the sender's address;
+/// sends that the kernel cannot queue right now (EAGAIN) are dropped, as UDP may drop them anyway.
+public final class DatagramSocket: EventSource {
+    /// Large enough for any UDP payload (65507 bytes over IPv4).
+    static let receiveBufferSize = 65536
+    /// Datagrams read per readiness event before yielding to other descriptors.
+    static let maxReadsPerEvent = 64
+
+    unowned let reactor: Reactor
+    private(set) var fileDescriptor: Int32
+    private let family: Int32
+    private var receiveBuffer = [UInt8](repeating: 0, count: DatagramSocket.receiveBufferSize)
+
+    /// payload, sender host ("127.0.0.1", "::1"), sender port.
+    public var onDatagram: (([UInt8], _ from: String, _ fromPort: UInt16) -> Void)?
+    public let localPort: UInt16
+    /// Sends dropped because the socket buffer was full.
+    public private(set) var droppedSends = 0
+
+    public var isOpen: Bool { fileDescriptor >= 0 }
+
+    init(reactor: Reactor, fd: Int32, address: SocketAddress) throws(ReactorError) {
+        self.reactor = reactor
+        self.fileDescriptor = fd
+        self.family = address.family
+        localPort = SocketAddress.local(of: fd)?.port ?? address.port
+        try reactor.register(fd, interest: EpollBits.input, source: self)
+    }
+
+    /// Sends one datagram. Throws for an address of the other family or a send error
+    /// (ENETUNREACH, EMSGSIZE, ...); a full socket buffer drops it silently (`droppedSends`).
+    public func send(_ bytes: [UInt8], to host: String, port: UInt16) throws(ReactorError) {
+        guard fileDescriptor >= 0 else { throw .syscall("sendto", Errno(EBADF)) }
+        let target = try SocketAddress(host: host, port: port)
+        guard target.family == family else { throw .invalidAddress(host) }
+        let fd = fileDescriptor
+        let outcome = try target.withSockAddr { (address, length) throws(ReactorError) in
+            bytes.withUnsafeBytes { payload in
+                Syscall.attempt("sendto") { sendto(fd, payload.baseAddress, payload.count, csync_msg_nosignal(), address, length) }
+            }
+        }
+        switch outcome {
+        case .done: return
+        case .wouldBlock: droppedSends += 1
+        case .failed(let errno): throw .syscall("sendto", errno)
+        }
+    }
+
+    public func close() {
+        guard fileDescriptor >= 0 else { return }
+        reactor.deregister(fileDescriptor)
+        Syscall.close(fileDescriptor)
+        fileDescriptor = -1
+        onDatagram = nil
+    }
+
+    func handleEvents(_ events: UInt32) {
+        if events & EpollBits.error != 0 {
+            // An ICMP error queued on the socket: reading SO_ERROR clears it, or
+            // level-triggered epoll would report it forever. UDP has nothing to close.
+            _ = Syscall.socketError(fileDescriptor)
+        }
+        for _ in 0 ..< DatagramSocket.maxReadsPerEvent {
+            guard fileDescriptor >= 0 else { return }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = fileDescriptor
+            let outcome = receiveBuffer.withUnsafeMutableBytes { buffer in
+                withUnsafeMutablePointer(to: &storage) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                        Syscall.attempt("recvfrom") { recvfrom(fd, buffer.baseAddress, buffer.count, 0, address, &length) }
+                    }
+                }
+            }
+            switch outcome {
+            case .done(let count):
+                guard let sender = SocketAddress(storage: storage) else { continue }
+                onDatagram?(Array(receiveBuffer[0 ..< count]), sender.host, sender.port)
+            case .wouldBlock:
+                return
+            case .failed:
+                // ECONNREFUSED and friends from earlier sends: nothing to deliver, try the next.
+                continue
+            }
+        }
+    }
+
+    func closeForShutdown() { close() }
+
+    func reactorDeinitializing() {
+        guard fileDescriptor >= 0 else { return }
+        Syscall.close(fileDescriptor)
+        fileDescriptor = -1
+        onDatagram = nil
+    }
+}
