@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "P2PCrypto", dependencies: ["CSodium", "Wire"]),
         // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
         .target(name: "Multistream", dependencies: ["Wire"]),
+        .target(name: "Noise", dependencies: ["Wire", "P2PCrypto"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
