@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
-            "SyncNode", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SyncNode", "ControlProtocol", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "p2p-syncctl", dependencies: [
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,5 +1,12 @@
 // accept4 is a GNU extension: declared only with _GNU_SOURCE, defined before any header.
 #define _GNU_SOURCE
+#include <spawn.h>
 #include "CSyncShim.h"
 
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) { return accept4(fd, address, length, flags); }
+
+// POSIX_SPAWN_SETSID is a GNU extension as well (glibc 2.26+).
+int csync_posix_spawn_setsid(void) { return POSIX_SPAWN_SETSID; }
+
+// A daemon must not keep descriptors its launcher inherited (glibc 2.34+, GNU extension).
+int csync_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest) { return posix_spawn_file_actions_addclosefrom_np(actions, lowest); }

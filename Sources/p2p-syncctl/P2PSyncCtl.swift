@@ -51,11 +51,9 @@ struct P2PSyncCtl: ParsableCommand {
         commandName: "p2p-syncctl",
         abstract: "Drive a running p2p-syncd: read and write keys, watch changes, inspect peers.",
         discussion: """
-            With no command, opens an interactive prompt ("> ") with the same commands, plus
-            help and exit, with history and line editing.
+            With no command, opens an interactive prompt ("> ") with the same commands, plus help and exit, with history and line editing.
 
-            Exit status: 0 success; 1 the daemon reported an error (a missing key for get);
-            2 usage error; 3 no daemon at the control socket.
+            Exit status: 0 success; 1 the daemon reported an error (a missing key for get); 2 usage error; 3 no daemon at the control socket.
             """,
         version: "0.1.0",
         subcommands: [Status.self, Info.self, Peers.self, Add.self, Get.self, Del.self, List.self,
@@ -66,11 +64,41 @@ struct P2PSyncCtl: ParsableCommand {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             exit(withCode: error)
         }
+    }
+
+    /// Global options may come before the command (`p2p-syncctl --data-dir D add k v`, as
+    /// DESIGN.md writes it); ArgumentParser reads a subcommand's options only after its name,
+    /// so leading global options are moved behind the command name.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--json" {
+                leading.append(argument)
+                index += 1
+            } else if argument == "--control" || argument == "--data-dir", index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else if argument.hasPrefix("--control=") || argument.hasPrefix("--data-dir=") {
+                leading.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty else { return arguments }
+        let rest = Array(arguments[index...])
+        guard let command = rest.first, !command.hasPrefix("-") else {
+            // Only global options (or help/version flags): the default command, the prompt.
+            return rest.isEmpty ? ["shell"] + leading : rest + leading
+        }
+        return [command] + leading + rest.dropFirst()
     }
 
     /// ArgumentParser's own exit code for usage errors is 64; ours is 2 (DESIGN.md section 1).

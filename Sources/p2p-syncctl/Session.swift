@@ -74,7 +74,9 @@ final class Session {
         }
         let response = try client.call(command)
         guard case .success(_, let result) = response else { return report(response, for: command) }
-        if !globals.json {
+        if globals.json {
+            print(result.encodedString)
+        } else {
             let prefix = result["watching"]?.stringValue ?? ""
             print(prefix.isEmpty ? "watching all keys (Ctrl-C to stop)" : "watching keys starting with \"\(prefix)\" (Ctrl-C to stop)")
         }

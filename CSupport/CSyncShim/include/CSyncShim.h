@@ -52,5 +52,8 @@ static inline int csync_ipproto_udp(void) { return IPPROTO_UDP; }
 static inline size_t csync_sun_path_size(void) { return sizeof(((struct sockaddr_un *)0)->sun_path); }
 /// accept4 is declared only under _GNU_SOURCE, which shim.c defines.
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+int csync_posix_spawn_setsid(void);
+#include <spawn.h>
+int csync_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

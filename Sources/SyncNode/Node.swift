@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ControlProtocol
+import JSON
+import P2PCrypto
+import Reactor
+import SyncStore
+import Wire
+
+/// The node's connection state as the seed's state machine names it (DESIGN.md section 5).
+public enum NodeState: String, Sendable {
+    case starting = "Starting"
+    case listening = "Listening"
+    case discovering = "Discovering"
+    case stopping = "Stopping"
+}
+
+/// One p2p-sync node: owns the Reactor and glues the listeners, the control socket and the
+/// replica together. Everything runs on the Reactor's thread.
+public final class Node {
+    public let configuration: NodeConfiguration
+    public let peerID: PeerID
+    public private(set) var state: NodeState = .starting
+    public private(set) var listenAddresses: [Multiaddr] = []
+
+    private let reactor: Reactor
+    private let sink: LogSink
+    private let logger: Logger
+    private let identity: Ed25519PrivateKey
+    private let lock: DirectoryLock
+    private let engine: SyncEngine
+    private let control: ControlServer
+    private var tcpListener: StreamListener?
+    private let startedAt: Instant
+    private var stopRequested = false
+
+    /// Prepares everything that can fail before the node is announced: directory, lock,
+    /// identity, store, sockets. Each failure is one `ConfigurationError` with a clear message.
+    public init(configuration: NodeConfiguration, sink: LogSink) throws(ConfigurationError) {
+        self.configuration = configuration
+        self.sink = sink
+        logger = sink.logger("node")
+        Sodium.initialize()
+
+        let dir = configuration.dataDirectory
+        try dir.create()
+        lock = try dir.lock()
+
+        let (key, created) = try IdentityFile.loadOrCreate(path: dir.identityPath)
+        identity = key
+        peerID = key.publicKey.peerID
+        if created { logger.info("created a new identity in \(dir.identityPath)") }
+
+        let store: Store
+        do {
+            store = try Store(path: dir.storePath)
+            engine = try SyncEngine(store: store, localOrigin: peerID.bytes, logger: sink.logger("store"),
+                                    wallMillis: WallClock.nowMillis)
+        } catch {
+            throw .storeFailed("\(error)")
+        }
+
+        do {
+            reactor = try Reactor()
+        } catch {
+            throw .listenFailed(address: "event loop", reason: "\(error)")
+        }
+        startedAt = reactor.now
+        control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
+
+        try listen()
+        try control.start()
+        control.dispatch = { [unowned self] request, session in self.handle(request, from: session) }
+        engine.onChange = { [unowned self] entry, source in self.notifyWatchers(entry, source: source) }
+        reactor.addBeforeSleep { [unowned self] in self.engine.commitStaged() }
+        do {
+            try reactor.handleSignals([SIGINT, SIGTERM]) { [unowned self] signal in
+                self.logger.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); shutting down")
+                self.requestStop()
+            }
+        } catch {
+            throw .listenFailed(address: "signals", reason: "\(error)")
+        }
+        state = .listening
+    }
+
+    private func listen() throws(ConfigurationError) {
+        let host = configuration.listenHost
+        let shown = "/ip4/\(host)/tcp/\(configuration.port)"
+        do {
+            let listener = try reactor.listenTCP(host: host, port: configuration.port)
+            listener.onAccept = { [unowned self] connection in
+                // The libp2p connection stack (multistream, Noise, yamux) is issue #3; until it
+                // lands an inbound connection is closed politely rather than left hanging.
+                self.logger.debug("closing inbound connection from \(connection.remoteAddress): no libp2p stack in this build yet")
+                connection.close()
+            }
+            tcpListener = listener
+            let hosts = host == "0.0.0.0" ? InterfaceAddresses.ipv4() : [host]
+            listenAddresses = hosts.compactMap { h in
+                try? Multiaddr("/ip4/\(h)/tcp/\(listener.localPort)/p2p/\(peerID)")
+            }
+        } catch ReactorError.addressInUse {
+            throw .portInUse(address: shown)
+        } catch {
+            throw .listenFailed(address: shown, reason: "\(error)")
+        }
+    }
+
+    /// The lines printed at start (DESIGN.md section 1): peer ID, listen multiaddrs, control socket.
+    public var startupLines: [String] {
+        var lines = ["p2p-syncd \(ProductVersion.number)", "peer id: \(peerID)"]
+        lines += listenAddresses.map { "listening on \($0)" }
+        lines.append("control socket: \(configuration.controlPath)")
+        return lines
+    }
+
+    /// Runs until SIGINT/SIGTERM or `requestStop`, then shuts down in order: pending writes
+    /// committed, control clients closed, sockets removed.
+    public func run() throws(ReactorError) {
+        try reactor.run()
+        shutDown()
+    }
+
+    public func requestStop() {
+        guard !stopRequested else { return }
+        stopRequested = true
+        state = .stopping
+        engine.commitStaged()
+        reactor.stop()
+    }
+
+    private func shutDown() {
+        engine.commitStaged()
+        control.stop()
+        tcpListener?.close()
+        engine.store.close()
+        logger.info("stopped")
+    }
+
+    // MARK: - Control requests
+
+    private func handle(_ request: ControlRequest, from session: ControlSession) {
+        let id = request.id
+        // Keep responses in request order: a read or status after a pipelined write sees the write.
+        switch request.command {
+        case .put, .delete: break
+        default: engine.commitStaged()
+        }
+        func fail(_ code: ControlError.Code, _ message: String) {
+            session.send(.failure(ControlError(code, message, id: id)))
+        }
+        switch request.command {
+        case .status:
+            session.send(.success(id: id, result: statusJSON()))
+        case .info:
+            session.send(.success(id: id, result: infoJSON()))
+        case .peers:
+            session.send(.success(id: id, result: ["peers": .array([])]))
+        case .put(let key, let value):
+            engine.stagePut(key: key, value: value) { result in
+                switch result {
+                case .success(let entry):
+                    var json = entry.json
+                    if case .object(var fields) = json {
+                        fields["value"] = nil
+                        fields["delivery"] = "local"
+                        json = .object(fields)
+                    }
+                    session.send(.success(id: id, result: json))
+                case .failure(let error):
+                    session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
+                }
+            }
+        case .delete(let key):
+            let existed = (try? engine.get(key: key)) != nil
+            engine.stageDelete(key: key) { result in
+                switch result {
+                case .success(let entry):
+                    var json = entry.json
+                    if case .object(var fields) = json { fields["existed"] = .bool(existed); json = .object(fields) }
+                    session.send(.success(id: id, result: json))
+                case .failure(let error):
+                    session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
+                }
+            }
+        case .get(let key):
+            do {
+                guard let entry = try engine.get(key: key) else {
+                    return fail(.notFound, "key not found: \(key)")
+                }
+                session.send(.success(id: id, result: entry.json))
+            } catch {
+                fail(Node.code(for: error), "\(error)")
+            }
+        case .list(let prefix, let limit):
+            do {
+                let entries = try engine.list(prefix: prefix, limit: limit)
+                session.send(.success(id: id, result: ["entries": .array(entries.map(\.json)), "count": .int(entries.count)]))
+            } catch {
+                fail(Node.code(for: error), "\(error)")
+            }
+        case .watch(let prefix):
+            session.watchPrefix = prefix ?? ""
+            session.send(.success(id: id, result: ["watching": .string(prefix ?? "")]))
+        case .connect(let address):
+            do {
+                _ = try Multiaddr(address)
+            } catch {
+                return fail(.invalidArgument, "\(error)")
+            }
+            fail(.unavailable, "cannot connect to \(address): this build has no libp2p connection stack yet")
+        case .disconnect(let peer):
+            do {
+                _ = try PeerID(peer)
+            } catch {
+                return fail(.invalidArgument, "\(error)")
+            }
+            fail(.notFound, "not connected to \(peer)")
+        }
+    }
+
+    static func code(for error: StoreError) -> ControlError.Code {
+        switch error {
+        case .invalidKey, .invalidValue: .invalidArgument
+        default: .internal
+        }
+    }
+
+    private func notifyWatchers(_ entry: Entry, source: ChangeSource) {
+        let watchers = control.watchers(of: entry.key)
+        guard !watchers.isEmpty else { return }
+        var event = entry.json
+        if case .object(var fields) = event {
+            fields["source"] = .string(source.rawValue)
+            event = .object(fields)
+        }
+        for session in watchers { session.send(.event(event)) }
+    }
+
+    private func statusJSON() -> JSON {
+        let counts = (try? engine.store.counts()) ?? (live: 0, tombstones: 0)
+        let uptime = reactor.now.duration(since: startedAt)
+        return [
+            "peer_id": .string(peerID.description),
+            "state": .string(state.rawValue),
+            "uptime_seconds": .int(Int(uptime.components.seconds)),
+            "keys": .int(counts.live),
+            "tombstones": .int(counts.tombstones),
+            "connections": 0,
+            "topic": .string(configuration.topic),
+            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
+            "control_clients": .int(control.sessionCount),
+            "local_writes": .int(engine.localWrites),
+            "commits": .int(engine.commits),
+        ]
+    }
+
+    private func infoJSON() -> JSON {
+        [
+            "peer_id": .string(peerID.description),
+            "agent_version": .string(ProductVersion.agent),
+            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
+            "data_dir": .string(configuration.dataDirectory.path),
+            "control_socket": .string(configuration.controlPath),
+            "store": .string(configuration.dataDirectory.storePath),
+            "pid": .int(Int(getpid())),
+            "protocols": .array([]),
+        ]
+    }
+}

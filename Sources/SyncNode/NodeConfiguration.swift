@@ -1,0 +1,27 @@
+/// What `p2p-syncd` was asked to do, resolved and checked (DESIGN.md section 1).
+public struct NodeConfiguration: Sendable {
+    public var dataDirectory: DataDirectory
+    public var controlPath: String
+    /// Host part of the TCP listen address: `0.0.0.0` (every IPv4 interface) by default.
+    public var listenHost: String
+    /// TCP listen port; 0 picks any free port.
+    public var port: UInt16
+    public var topic: String
+    public var logFilter: LogFilter
+
+    public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
+                port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter()) {
+        self.dataDirectory = dataDirectory
+        self.controlPath = controlPath.map(DataDirectory.absolute) ?? dataDirectory.defaultControlPath
+        self.listenHost = listenHost
+        self.port = port
+        self.topic = topic
+        self.logFilter = logFilter
+    }
+}
+
+/// The product's version, announced as `p2p-sync/<version>` (Identify agentVersion).
+public enum ProductVersion {
+    public static let number = "0.1.0"
+    public static let agent = "p2p-sync/\(number)"
+}

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ControlProtocol
+import SyncNode
+
+/// `p2p-syncd`: the node. Foreground by default, logging to stderr (DESIGN.md section 1).
+@main
+struct P2PSyncDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "p2p-syncd",
+        abstract: "Run a p2p-sync node: a replicated key-value store that syncs with its peers over libp2p.",
+        discussion: """
+            Prints its peer ID, its listen addresses and its control socket, then serves until
+            SIGINT or SIGTERM. Drive it with p2p-syncctl (add, get, del, list, watch, status, peers).
+
+            Files live in the data directory: identity.key (the node's Ed25519 identity; its peer ID
+            stays the same across restarts), store.db (SQLite), control.sock, p2p-syncd.lock.
+
+            Examples:
+              p2p-syncd                                   # port 4001, ~/.local/share/p2p-sync
+              p2p-syncd --port 0 --data-dir /tmp/node-b   # a second node on the same machine
+              p2p-syncd --detach                          # in the background; log in the data dir
+            """,
+        version: ProductVersion.number
+    )
+
+    @Option(help: ArgumentHelp("TCP listen port (0: any free port).", valueName: "port"))
+    var port: UInt16 = 4001
+
+    @Option(name: .customLong("data-dir"),
+            help: ArgumentHelp("Identity, store and control socket live here. Default: $P2P_SYNC_HOME, else ~/.local/share/p2p-sync.", valueName: "path"))
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp("Control socket path. Default: <data-dir>/control.sock.", valueName: "path"))
+    var control: String?
+
+    @Option(help: ArgumentHelp("Gossipsub topic that carries the data.", valueName: "name"))
+    var topic: String = "p2p-sync"
+
+    @Option(name: .customLong("log-level"),
+            help: ArgumentHelp("error, warn, info, debug or trace, optionally per area: control=debug,info. Default: $P2P_SYNC_LOG, else info.", valueName: "spec"))
+    var logLevel: String?
+
+    @Flag(help: "Run in the background: pid file and log file in the data directory.")
+    var detach = false
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let environment = Environment.current
+        do {
+            let filter = try LogFilter(parsing: logLevel ?? environment["P2P_SYNC_LOG"] ?? "info")
+            let dataDirectory = try DataDirectory.resolve(explicit: dataDir, environment: environment)
+            let configuration = NodeConfiguration(dataDirectory: dataDirectory, controlPath: control,
+                                                  port: port, topic: topic, logFilter: filter)
+            if detach {
+                try Detacher.detach(configuration: configuration)
+                return
+            }
+            let node = try Node(configuration: configuration, sink: LogSink(filter: filter))
+            if environment[Detacher.childMarker] != nil {
+                Detacher.writePidFile(configuration.dataDirectory.pidPath)
+            }
+            for line in node.startupLines { print(line) }
+            Console.flush()
+            try node.run()
+            if environment[Detacher.childMarker] != nil { unlink(configuration.dataDirectory.pidPath) }
+        } catch let error as ConfigurationError {
+            Self.fail("\(error)")
+        } catch let error as DetachError {
+            Self.fail("\(error)")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        Console.error("p2p-syncd: \(message)\n")
+        Glibc.exit(1)
+    }
+}
+
+/// The process environment as a dictionary.
+enum Environment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+}
