@@ -20,7 +20,7 @@ enum InterfaceAddresses {
                 var inAddr = sin.pointee.sin_addr
                 _ = inet_ntop(AF_INET, &inAddr, &text, socklen_t(text.count))
             }
-            let s = String(cString: text)
+            let s = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             if !result.contains(s) { result.append(s) }
         }
         // Loopback first: it is what a user on the same machine dials.

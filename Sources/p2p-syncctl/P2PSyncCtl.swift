@@ -27,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
     /// The socket path the options point to.
     func controlPath() -> String? {
         if let control { return control }
-        return DefaultPaths.dataDirectory(explicit: dataDir, environment: Environment.current)
+        return DefaultPaths.dataDirectory(explicit: dataDir, environment: ProcessEnvironment.current)
             .map(DefaultPaths.controlSocket(inDataDirectory:))
     }
 }
@@ -111,21 +111,5 @@ struct P2PSyncCtl: ParsableCommand {
         if let exit = error as? ExitCode { Glibc.exit(exit.rawValue) }
         Console.error(fullMessage(for: error) + "\n")
         Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
-    }
-}
-
-/// The process environment as a dictionary.
-enum Environment {
-    static var current: [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-            }
-            cursor += 1
-        }
-        return result
     }
 }

@@ -91,7 +91,7 @@ struct Shell: ParsableCommand {
 
 /// The prompt's history, kept in `~/.p2p-syncctl_history` across runs.
 struct HistoryFile {
-    let path: String? = Environment.current["HOME"].map { $0 + "/.p2p-syncctl_history" }
+    let path: String? = ProcessEnvironment.current["HOME"].map { $0 + "/.p2p-syncctl_history" }
 
     func load() {
         using_history()

@@ -53,7 +53,7 @@ enum Detacher {
         // A new session: the daemon survives the terminal that started it.
         posix_spawnattr_setflags(&attributes, Int16(csync_posix_spawn_setsid()))
 
-        var environment = Environment.current
+        var environment = ProcessEnvironment.current
         environment[childMarker] = "1"
         let envStrings = environment.map { "\($0.key)=\($0.value)" }
         let executable = "/proc/self/exe"

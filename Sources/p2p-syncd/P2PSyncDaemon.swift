@@ -48,7 +48,7 @@ struct P2PSyncDaemon: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        let environment = Environment.current
+        let environment = ProcessEnvironment.current
         do {
             let filter = try LogFilter(parsing: logLevel ?? environment["P2P_SYNC_LOG"] ?? "info")
             let dataDirectory = try DataDirectory.resolve(explicit: dataDir, environment: environment)
@@ -76,21 +76,5 @@ struct P2PSyncDaemon: ParsableCommand {
     static func fail(_ message: String) -> Never {
         Console.error("p2p-syncd: \(message)\n")
         Glibc.exit(1)
-    }
-}
-
-/// The process environment as a dictionary.
-enum Environment {
-    static var current: [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-            }
-            cursor += 1
-        }
-        return result
     }
 }
