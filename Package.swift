@@ -31,6 +31,8 @@ let package = Package(
         // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
         .target(name: "Multistream", dependencies: ["Wire"]),
         .target(name: "Noise", dependencies: ["Wire", "P2PCrypto"]),
+        // Connection upgrade and per-connection protocol plumbing (sans-I/O).
+        .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
