@@ -31,6 +31,9 @@ let package = Package(
         // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
         .target(name: "Multistream", dependencies: ["Wire"]),
         .target(name: "Noise", dependencies: ["Wire", "P2PCrypto"]),
+        .target(name: "Yamux"),
+        .target(name: "Identify", dependencies: ["Wire"]),
+        .target(name: "Ping"),
         // Connection upgrade and per-connection protocol plumbing (sans-I/O).
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
@@ -42,10 +45,11 @@ let package = Package(
         // The control socket's JSON-lines protocol, shared by daemon and client.
         .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
-        .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol"]),
+        .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
+                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
-            "SyncNode", "ControlProtocol", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "p2p-syncctl", dependencies: [
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,6 +62,9 @@ let package = Package(
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),
+        .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
+        .testTarget(name: "PingTests", dependencies: ["Ping", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),

@@ -31,6 +31,8 @@ public final class Node {
     private let lock: DirectoryLock
     private let engine: SyncEngine
     private let control: ControlServer
+    private let local: LocalPeer
+    private let peers: PeerManager
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -68,8 +70,12 @@ public final class Node {
         }
         startedAt = reactor.now
         control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
+        local = LocalPeer(identity: key)
+        peers = PeerManager(reactor: reactor, local: local, logger: sink.logger("swarm"))
 
         try listen()
+        local.listenAddresses = listenAddresses
+        for address in configuration.peers { peers.dial(address, keep: true) }
         try control.start()
         control.dispatch = { [unowned self] request, session in self.handle(request, from: session) }
         engine.onChange = { [unowned self] entry, source in self.notifyWatchers(entry, source: source) }
@@ -90,12 +96,7 @@ public final class Node {
         let shown = "/ip4/\(host)/tcp/\(configuration.port)"
         do {
             let listener = try reactor.listenTCP(host: host, port: configuration.port)
-            listener.onAccept = { [unowned self] connection in
-                // The libp2p connection stack (multistream, Noise, yamux) is issue #3; until it
-                // lands an inbound connection is closed politely rather than left hanging.
-                self.logger.debug("closing inbound connection from \(connection.remoteAddress): no libp2p stack in this build yet")
-                connection.close()
-            }
+            listener.onAccept = { [unowned self] connection in self.peers.accept(connection) }
             tcpListener = listener
             let hosts = host == "0.0.0.0" ? InterfaceAddresses.ipv4() : [host]
             listenAddresses = hosts.compactMap { h in
@@ -133,6 +134,7 @@ public final class Node {
 
     private func shutDown() {
         engine.commitStaged()
+        peers.closeAll()
         control.stop()
         tcpListener?.close()
         engine.store.close()
@@ -157,7 +159,7 @@ public final class Node {
         case .info:
             session.send(.success(id: id, result: infoJSON()))
         case .peers:
-            session.send(.success(id: id, result: ["peers": .array([])]))
+            session.send(.success(id: id, result: peers.peersJSON()))
         case .put(let key, let value):
             engine.stagePut(key: key, value: value) { result in
                 switch result {
@@ -204,20 +206,29 @@ public final class Node {
         case .watch(let prefix):
             session.watchPrefix = prefix ?? ""
             session.send(.success(id: id, result: ["watching": .string(prefix ?? "")]))
-        case .connect(let address):
-            do {
-                _ = try Multiaddr(address)
-            } catch {
-                return fail(.invalidArgument, "\(error)")
+        case .connect(let text):
+            let address: Multiaddr
+            do { address = try Multiaddr(text) } catch { return fail(.invalidArgument, "\(error)") }
+            peers.dial(address, keep: true) { result in
+                switch result {
+                case .success(let connection):
+                    session.send(.success(id: id, result: [
+                        "peer_id": .string(connection.remotePeer?.description ?? ""),
+                        "address": .string(connection.address),
+                        "agent": connection.identified?.agentVersion.map(JSON.string) ?? .null,
+                    ]))
+                case .failure(let error):
+                    session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
+                }
             }
-            fail(.unavailable, "cannot connect to \(address): this build has no libp2p connection stack yet")
-        case .disconnect(let peer):
-            do {
-                _ = try PeerID(peer)
-            } catch {
-                return fail(.invalidArgument, "\(error)")
+        case .disconnect(let text):
+            let peer: PeerID
+            do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
+            if peers.disconnect(peer) {
+                session.send(.success(id: id, result: ["peer_id": .string(peer.description), "disconnected": true]))
+            } else {
+                fail(.notFound, "not connected to \(peer)")
             }
-            fail(.notFound, "not connected to \(peer)")
         }
     }
 
@@ -248,7 +259,8 @@ public final class Node {
             "uptime_seconds": .int(Int(uptime.components.seconds)),
             "keys": .int(counts.live),
             "tombstones": .int(counts.tombstones),
-            "connections": 0,
+            "connections": .int(peers.connectionCount),
+            "connected_peers": .int(peers.connectedPeers.count),
             "topic": .string(configuration.topic),
             "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
             "control_clients": .int(control.sessionCount),
@@ -266,7 +278,7 @@ public final class Node {
             "control_socket": .string(configuration.controlPath),
             "store": .string(configuration.dataDirectory.storePath),
             "pid": .int(Int(getpid())),
-            "protocols": .array([]),
+            "protocols": .array(PeerConnection.servedProtocols.map(JSON.string)),
         ]
     }
 }

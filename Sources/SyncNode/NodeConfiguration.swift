@@ -1,3 +1,5 @@
+import Wire
+
 /// What `p2p-syncd` was asked to do, resolved and checked (DESIGN.md section 1).
 public struct NodeConfiguration: Sendable {
     public var dataDirectory: DataDirectory
@@ -8,15 +10,18 @@ public struct NodeConfiguration: Sendable {
     public var port: UInt16
     public var topic: String
     public var logFilter: LogFilter
+    /// `--peer`: addresses dialed at start and kept connected.
+    public var peers: [Multiaddr]
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
-                port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter()) {
+                port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = []) {
         self.dataDirectory = dataDirectory
         self.controlPath = controlPath.map(DataDirectory.absolute) ?? dataDirectory.defaultControlPath
         self.listenHost = listenHost
         self.port = port
         self.topic = topic
         self.logFilter = logFilter
+        self.peers = peers
     }
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import ControlProtocol
 import SyncNode
+import Wire
 
 /// `p2p-syncd`: the node. Foreground by default, logging to stderr (DESIGN.md section 1).
 @main
@@ -36,6 +37,10 @@ struct P2PSyncDaemon: ParsableCommand {
     @Option(help: ArgumentHelp("Control socket path. Default: <data-dir>/control.sock.", valueName: "path"))
     var control: String?
 
+    @Option(name: .customLong("peer"),
+            help: ArgumentHelp("Dial this peer at start and keep reconnecting (repeatable), e.g. /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...", valueName: "multiaddr"))
+    var peers: [String] = []
+
     @Option(help: ArgumentHelp("Gossipsub topic that carries the data.", valueName: "name"))
     var topic: String = "p2p-sync"
 
@@ -52,8 +57,14 @@ struct P2PSyncDaemon: ParsableCommand {
         do {
             let filter = try LogFilter(parsing: logLevel ?? environment["P2P_SYNC_LOG"] ?? "info")
             let dataDirectory = try DataDirectory.resolve(explicit: dataDir, environment: environment)
+            var peerAddresses: [Multiaddr] = []
+            for text in peers {
+                do { peerAddresses.append(try Multiaddr(text)) } catch {
+                    throw ValidationError("--peer \(text): \(error)")
+                }
+            }
             let configuration = NodeConfiguration(dataDirectory: dataDirectory, controlPath: control,
-                                                  port: port, topic: topic, logFilter: filter)
+                                                  port: port, topic: topic, logFilter: filter, peers: peerAddresses)
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

@@ -1,0 +1,361 @@
+import Identify
+import Multistream
+import Noise
+import P2PCrypto
+import Ping
+import Reactor
+import Swarm
+import Wire
+import Yamux
+
+/// One libp2p connection to a peer: the raw socket, the upgrade (multistream, Noise,
+/// multistream), then yamux streams, each negotiated with multistream and served by a
+/// protocol machine (Identify, Ping). The machines do the protocol work; this class only
+/// moves bytes between them and the socket.
+final class PeerConnection {
+    enum Direction: String { case outbound, inbound }
+
+    static let identifyProtocol = "/ipfs/id/1.0.0"
+    static let identifyPushProtocol = "/ipfs/id/push/1.0.0"
+    static let pingProtocol = "/ipfs/ping/1.0.0"
+    static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol]
+
+    /// What a stream is doing now.
+    private enum StreamRole {
+        case negotiatingInbound(MultistreamNegotiation)
+        case negotiatingOutbound(MultistreamNegotiation, purpose: OutboundPurpose)
+        case identifyServed
+        case identifyReading(IdentifyReader)
+        case pingServing(PingResponder)
+        case pingWaiting(PingInitiator)
+    }
+
+    private enum OutboundPurpose { case identify, ping }
+
+    let number: Int
+    let direction: Direction
+    let connection: StreamConnection
+    /// The address we dialed (outbound) or the peer's socket address (inbound).
+    let address: String
+    let expectedPeer: PeerID?
+    private(set) var remotePeer: PeerID?
+    private(set) var state: PeerState
+    private(set) var identified: IdentifyMessage?
+    private(set) var lastRTT: Duration?
+    private(set) var openedAt: Instant
+
+    private let local: LocalPeer
+    private let logger: Logger
+    private var upgrade: ConnectionUpgrade?
+    private var noise: NoiseSession?
+    private var yamux: YamuxSession?
+    private var streams: [StreamID: StreamRole] = [:]
+    private var closed = false
+
+    var onUpgraded: ((PeerConnection) -> Void)?
+    var onIdentified: ((PeerConnection) -> Void)?
+    var onRTT: ((PeerConnection, Duration) -> Void)?
+    var onClosed: ((PeerConnection, String) -> Void)?
+
+    init(number: Int, direction: Direction, connection: StreamConnection, address: String, expectedPeer: PeerID?,
+         local: LocalPeer, logger: Logger, now: Instant) {
+        self.number = number
+        self.direction = direction
+        self.connection = connection
+        self.address = address
+        self.expectedPeer = expectedPeer
+        self.local = local
+        self.logger = logger
+        self.openedAt = now
+        state = direction == .outbound ? .connecting : .handshaking
+        upgrade = ConnectionUpgrade(role: direction == .outbound ? .dialer : .listener, identity: local.identity,
+                                    noiseStatic: local.noiseStatic, ephemeral: .generate(), expectedPeer: expectedPeer)
+        connection.onRead = { [weak self] ring in
+            guard let self else { return }
+            let bytes = ring.read(ring.readableBytes)
+            self.received(bytes)
+        }
+        connection.onClose = { [weak self] reason in
+            self?.finish(Self.describe(reason))
+        }
+        if direction == .outbound {
+            connection.onConnected = { [weak self] in self?.begin() }
+        } else {
+            begin()
+        }
+    }
+
+    var label: String { remotePeer.map { "\($0)" } ?? expectedPeer.map { "\($0)" } ?? address }
+
+    private func begin() {
+        guard !closed, var upgrade else { return }
+        state = .handshaking
+        connection.write(upgrade.start())
+        self.upgrade = upgrade
+    }
+
+    /// Closes the connection; `reason` is logged and shown in `peers`.
+    func close(_ reason: String) {
+        guard !closed else { return }
+        if var yamux {
+            yamux.goAway(code: 0)
+            self.yamux = yamux
+            flush()
+        }
+        connection.close()
+        finish(reason)
+    }
+
+    private func finish(_ reason: String) {
+        guard !closed else { return }
+        closed = true
+        state = remotePeer != nil && state == .connected ? .disconnected : .failed
+        onClosed?(self, reason)
+    }
+
+    private static func describe(_ reason: CloseReason) -> String {
+        switch reason {
+        case .endOfFile: "peer closed the connection"
+        case .closedLocally: "closed"
+        case .outputOverflow: "peer stopped reading (output buffer full)"
+        case .error(let errno): "\(errno)"
+        }
+    }
+
+    // MARK: - Bytes in
+
+    private func received(_ bytes: [UInt8]) {
+        guard !closed else { return }
+        do {
+            if var upgrade {
+                let output = try upgrade.receivedBytes(bytes)
+                self.upgrade = upgrade
+                if !output.send.isEmpty { connection.write(output.send) }
+                state = PeerState(rawValue: upgrade.phase) ?? state
+                if let upgraded = output.upgraded {
+                    try becomeMuxed(upgraded)
+                }
+                return
+            }
+            guard var noise, var yamux else { return }
+            let plaintext = try noise.decrypt(bytes)
+            self.noise = noise
+            let events = try yamux.receivedBytes(plaintext)
+            self.yamux = yamux
+            for event in events { try handle(event) }
+            flush()
+        } catch {
+            logger.info("connection \(number) to \(label) (\(address)) failed: \(error)")
+            close("\(error)")
+        }
+    }
+
+    private func becomeMuxed(_ upgraded: ConnectionUpgrade.Upgraded) throws {
+        upgrade = nil
+        noise = upgraded.session
+        remotePeer = upgraded.remotePeer
+        yamux = YamuxSession(role: direction == .outbound ? .client : .server)
+        state = .identifying
+        logger.debug("connection \(number): secured with \(upgraded.remotePeer) (\(address))")
+        onUpgraded?(self)
+        guard !closed else { return }
+        if !upgraded.muxerBytes.isEmpty, var yamux {
+            let events = try yamux.receivedBytes(upgraded.muxerBytes)
+            self.yamux = yamux
+            for event in events { try handle(event) }
+        }
+        openStream(for: .identify)
+        flush()
+    }
+
+    private func handle(_ event: YamuxEvent) throws {
+        switch event {
+        case .inboundStream(let id):
+            var negotiation = MultistreamNegotiation(role: .listener(supported: PeerConnection.servedProtocols))
+            streams[id] = .negotiatingInbound(negotiation)
+            write(negotiation.start(), on: id)
+            streams[id] = .negotiatingInbound(negotiation)
+        case .data(let id, let bytes):
+            yamux?.consumed(bytes.count, on: id)
+            try streamData(bytes, on: id)
+        case .remoteClosedWrite(let id):
+            streamEnded(id)
+        case .streamReset(let id), .streamClosed(let id):
+            streams[id] = nil
+        case .goAway(let code):
+            logger.debug("connection \(number): peer sent GoAway \(code)")
+            close("peer sent GoAway (code \(code))")
+        default:
+            break
+        }
+    }
+
+    private func streamData(_ bytes: [UInt8], on id: StreamID) throws {
+        guard let role = streams[id] else { return }
+        switch role {
+        case .negotiatingInbound(var negotiation):
+            let output: MultistreamNegotiation.Output
+            do { output = try negotiation.receivedBytes(bytes) } catch {
+                logger.debug("connection \(number): stream negotiation failed: \(error)")
+                reset(id)
+                return
+            }
+            write(output.send, on: id)
+            guard let agreement = output.agreement else { streams[id] = .negotiatingInbound(negotiation); return }
+            switch agreement.protocolID {
+            case PeerConnection.identifyProtocol:
+                streams[id] = .identifyServed
+                write(IdentifyResponder.response(identifyMessage()), on: id)
+                try? yamux?.closeWrite(id)
+            case PeerConnection.identifyPushProtocol:
+                streams[id] = .identifyReading(IdentifyReader())
+                if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+            default:  // ping
+                streams[id] = .pingServing(PingResponder())
+                if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+            }
+        case .negotiatingOutbound(var negotiation, let purpose):
+            let output: MultistreamNegotiation.Output
+            do { output = try negotiation.receivedBytes(bytes) } catch {
+                logger.debug("connection \(number): \(purpose) negotiation failed: \(error)")
+                reset(id)
+                return
+            }
+            write(output.send, on: id)
+            guard let agreement = output.agreement else { streams[id] = .negotiatingOutbound(negotiation, purpose: purpose); return }
+            switch purpose {
+            case .identify:
+                streams[id] = .identifyReading(IdentifyReader())
+            case .ping:
+                let initiator = PingInitiator(payload: SecureRandom.bytes(32), now: Instant.now().nanoseconds)
+                write(initiator.request(), on: id)
+                streams[id] = .pingWaiting(initiator)
+            }
+            if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+        case .identifyServed:
+            break
+        case .identifyReading(var reader):
+            try reader.receivedBytes(bytes)
+            streams[id] = .identifyReading(reader)
+        case .pingServing(var responder):
+            write(responder.receivedBytes(bytes), on: id)
+            streams[id] = .pingServing(responder)
+        case .pingWaiting(var initiator):
+            if let result = try initiator.receivedBytes(bytes, now: Instant.now().nanoseconds) {
+                let rtt = Duration.nanoseconds(Int64(result.rttNanoseconds))
+                lastRTT = rtt
+                onRTT?(self, rtt)
+                try? yamux?.closeWrite(id)
+                streams[id] = .identifyServed  // done; ignore anything else on it
+            } else {
+                streams[id] = .pingWaiting(initiator)
+            }
+        }
+    }
+
+    private func streamEnded(_ id: StreamID) {
+        guard let role = streams[id] else { return }
+        if case .identifyReading(var reader) = role {
+            do {
+                let message = try reader.receivedEndOfStream()
+                if let previous = identified { identified = message.merged(onto: previous) } else { identified = message }
+                if state == .identifying { state = .connected }
+                onIdentified?(self)
+            } catch {
+                logger.info("connection \(number): bad identify from \(label): \(error)")
+            }
+        }
+        try? yamux?.closeWrite(id)
+        streams[id] = nil
+    }
+
+    // MARK: - Bytes out
+
+    private func openStream(for purpose: OutboundPurpose) {
+        guard var yamux else { return }
+        do {
+            let id = try yamux.openStream()
+            self.yamux = yamux
+            let proto = purpose == .identify ? PeerConnection.identifyProtocol : PeerConnection.pingProtocol
+            var negotiation = MultistreamNegotiation(role: .dialer(proposals: [proto]))
+            write(negotiation.start(), on: id)
+            streams[id] = .negotiatingOutbound(negotiation, purpose: purpose)
+        } catch {
+            logger.debug("connection \(number): cannot open a stream: \(error)")
+        }
+    }
+
+    /// Measures the round trip once (`/ipfs/ping/1.0.0`); the result arrives through `onRTT`.
+    func ping() {
+        guard yamux != nil, !closed else { return }
+        openStream(for: .ping)
+        flush()
+    }
+
+    private func write(_ bytes: [UInt8], on id: StreamID) {
+        guard !bytes.isEmpty, var yamux else { return }
+        do {
+            try yamux.write(bytes, on: id)
+        } catch {
+            logger.debug("connection \(number): write on stream \(id) refused: \(error)")
+        }
+        self.yamux = yamux
+    }
+
+    private func reset(_ id: StreamID) {
+        yamux?.reset(id)
+        streams[id] = nil
+    }
+
+    /// Encrypts whatever yamux has queued and hands it to the socket.
+    private func flush() {
+        guard !closed, var yamux, var noise else { return }
+        let plaintext = yamux.takeOutput()
+        self.yamux = yamux
+        guard !plaintext.isEmpty else { return }
+        do {
+            connection.write(try noise.encrypt(plaintext))
+            self.noise = noise
+        } catch {
+            close("\(error)")
+        }
+    }
+
+    private func identifyMessage() -> IdentifyMessage {
+        var observed: Multiaddr?
+        if let colon = connection.remoteAddress.lastIndex(of: ":") {
+            let host = connection.remoteAddress[..<colon].trimmingCharacters(in: "[]")
+            let port = connection.remoteAddress[connection.remoteAddress.index(after: colon)...]
+            observed = try? Multiaddr("/\(host.contains(":") ? "ip6" : "ip4")/\(host)/tcp/\(port)")
+        }
+        return IdentifyMessage(protocolVersion: "ipfs/0.1.0", agentVersion: ProductVersion.agent,
+                               publicKey: local.identity.publicKey.libp2pProtobuf,
+                               listenAddrs: local.listenAddresses.map(\.withoutPeerID), observedAddr: observed,
+                               protocols: PeerConnection.servedProtocols, signedPeerRecord: nil)
+    }
+}
+
+/// What every connection needs to know about this node.
+final class LocalPeer {
+    let identity: Ed25519PrivateKey
+    let peerID: PeerID
+    /// One Noise static key for the life of the process (py does the same; go makes one per
+    /// handshake); never written to disk, as the spec advises.
+    let noiseStatic: X25519KeyPair
+    var listenAddresses: [Multiaddr] = []
+
+    init(identity: Ed25519PrivateKey) {
+        self.identity = identity
+        peerID = identity.publicKey.peerID
+        noiseStatic = .generate()
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,247 @@
+/// A yamux stream ID: odd for streams the client opened, even for the server's.
+public typealias StreamID = UInt32
+
+/// Which side of the connection we are: the dialer (Noise initiator) is the client.
+public enum YamuxRole: Sendable { case client, server }
+
+public struct YamuxConfiguration: Sendable {
+    /// 256 KiB, the initial per-stream window in every implementation (spec; libp2p-wire.md 4.1).
+    public var initialWindow: UInt32 = 256 * 1024
+    /// Largest data body we send: 64 KiB, as go and py do (rust takes up to 1 MiB).
+    public var maxFrameBody = 64 * 1024
+    /// DESIGN.md section 6: 256 streams per connection.
+    public var maxStreams = 256
+    /// Bytes a stream may queue beyond the peer's window before writes are refused, so a
+    /// slow reader cannot make us buffer without bound.
+    public var maxPendingBytesPerStream = 1 << 20
+
+    public init() {}
+}
+
+/// What the session tells its owner.
+public enum YamuxEvent: Equatable, Sendable {
+    case inboundStream(StreamID)
+    case data(StreamID, [UInt8])
+    case remoteClosedWrite(StreamID)
+    case streamReset(StreamID)
+    /// Both directions are finished; the stream is forgotten.
+    case streamClosed(StreamID)
+    case pong(opaque: UInt32)
+    case goAway(code: UInt32)
+}
+
+/// A sans-I/O yamux session (`/yamux/1.0.0`): bytes in, events out, frames queued for
+/// `takeOutput()`. Flow control per stream: we never send past the peer's window, and we
+/// return credit only as the application consumes (`consumed`), once half the window is used,
+/// as go and rust do.
+public struct YamuxSession: Sendable {
+    struct Stream: Sendable {
+        var sendWindow: UInt32
+        var receiveWindow: UInt32
+        var consumedSinceUpdate: UInt32 = 0
+        var pending: [UInt8] = []
+        var finQueued = false
+        var finSent = false
+        var remoteClosed = false
+        /// An inbound stream whose SYN we have not acknowledged yet.
+        var needsAck: Bool
+    }
+
+    public let role: YamuxRole
+    public let configuration: YamuxConfiguration
+    private var streams: [StreamID: Stream] = [:]
+    private var nextOutboundID: StreamID
+    private var input: [UInt8] = []
+    private var inputOffset = 0
+    private var output: [UInt8] = []
+    private var ended = false
+    /// Inbound SYNs refused because of the stream limit.
+    public private(set) var refusedStreams = 0
+
+    public init(role: YamuxRole, configuration: YamuxConfiguration = .init()) {
+        self.role = role
+        self.configuration = configuration
+        nextOutboundID = role == .client ? 1 : 2
+    }
+
+    public var streamCount: Int { streams.count }
+
+    /// Frames waiting to be sent.
+    public mutating func takeOutput() -> [UInt8] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    // MARK: - Local actions
+
+    public mutating func openStream() throws(YamuxError) -> StreamID {
+        guard !ended else { throw .sessionEnded }
+        guard streams.count < configuration.maxStreams else { throw .tooManyStreams(configuration.maxStreams) }
+        let id = nextOutboundID
+        nextOutboundID += 2
+        streams[id] = Stream(sendWindow: configuration.initialWindow, receiveWindow: configuration.initialWindow, needsAck: false)
+        // go's habit: open with WindowUpdate+SYN and delta 0.
+        emit(YamuxFrame(kind: .windowUpdate, flags: .syn, streamID: id, length: 0))
+        return id
+    }
+
+    public mutating func write(_ bytes: [UInt8], on id: StreamID) throws(YamuxError) {
+        guard var stream = streams[id] else { throw .unknownStream(id) }
+        guard !stream.finQueued else { throw .streamClosedForWriting(id) }
+        guard stream.pending.count + bytes.count <= configuration.maxPendingBytesPerStream + Int(stream.sendWindow) else {
+            throw .pendingOutputFull(stream: id, limit: configuration.maxPendingBytesPerStream)
+        }
+        stream.pending += bytes
+        streams[id] = stream
+        pump(id)
+    }
+
+    /// Half-closes our side (FIN after any queued data).
+    public mutating func closeWrite(_ id: StreamID) throws(YamuxError) {
+        guard var stream = streams[id] else { throw .unknownStream(id) }
+        guard !stream.finQueued else { return }
+        stream.finQueued = true
+        streams[id] = stream
+        pump(id)
+    }
+
+    public mutating func reset(_ id: StreamID) {
+        guard streams.removeValue(forKey: id) != nil else { return }
+        emit(YamuxFrame(kind: .windowUpdate, flags: .rst, streamID: id, length: 0))
+    }
+
+    /// The application has read `count` bytes of stream `id`: return window credit.
+    public mutating func consumed(_ count: Int, on id: StreamID) {
+        guard var stream = streams[id], count > 0 else { return }
+        stream.consumedSinceUpdate += UInt32(count)
+        if stream.consumedSinceUpdate >= configuration.initialWindow / 2 || stream.needsAck {
+            var flags: YamuxFrame.Flags = []
+            if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
+            emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: stream.consumedSinceUpdate))
+            stream.receiveWindow += stream.consumedSinceUpdate
+            stream.consumedSinceUpdate = 0
+        }
+        streams[id] = stream
+    }
+
+    public mutating func ping(opaque: UInt32) {
+        emit(YamuxFrame(kind: .ping, flags: .syn, streamID: 0, length: opaque))
+    }
+
+    public mutating func goAway(code: UInt32) {
+        guard !ended else { return }
+        ended = true
+        emit(YamuxFrame(kind: .goAway, streamID: 0, length: code))
+    }
+
+    /// Sends what the window allows, then the FIN if one is due.
+    private mutating func pump(_ id: StreamID) {
+        guard var stream = streams[id] else { return }
+        while !stream.pending.isEmpty && stream.sendWindow > 0 {
+            let n = min(stream.pending.count, Int(stream.sendWindow), configuration.maxFrameBody)
+            var flags: YamuxFrame.Flags = []
+            if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
+            emit(YamuxFrame.data(Array(stream.pending[0..<n]), streamID: id, flags: flags))
+            stream.pending.removeFirst(n)
+            stream.sendWindow -= UInt32(n)
+        }
+        if stream.finQueued && !stream.finSent && stream.pending.isEmpty {
+            var flags: YamuxFrame.Flags = .fin
+            if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
+            emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: 0))
+            stream.finSent = true
+        }
+        streams[id] = stream
+        if let s = streams[id], s.finSent, s.remoteClosed { streams[id] = nil }
+    }
+
+
+    private mutating func emit(_ frame: YamuxFrame) { frame.encode(into: &output) }
+
+    // MARK: - Input
+
+    public mutating func receivedBytes(_ bytes: [UInt8]) throws(YamuxError) -> [YamuxEvent] {
+        guard !ended else { return [] }
+        if inputOffset > 0 && inputOffset == input.count {
+            input.removeAll(keepingCapacity: true)
+            inputOffset = 0
+        }
+        input += bytes
+        var events: [YamuxEvent] = []
+        do {
+            while let (frame, count) = try YamuxFrame.decode(input[inputOffset...]) {
+                inputOffset += count
+                try handle(frame, &events)
+            }
+        } catch {
+            ended = true
+            // GoAway code 1: protocol error (spec).
+            emit(YamuxFrame(kind: .goAway, streamID: 0, length: 1))
+            throw error
+        }
+        if inputOffset > 64 * 1024 {
+            input.removeFirst(inputOffset)
+            inputOffset = 0
+        }
+        return events
+    }
+
+    private mutating func handle(_ frame: YamuxFrame, _ events: inout [YamuxEvent]) throws(YamuxError) {
+        switch frame.kind {
+        case .ping:
+            if frame.flags.contains(.syn) {
+                emit(YamuxFrame(kind: .ping, flags: .ack, streamID: 0, length: frame.length))
+            } else if frame.flags.contains(.ack) {
+                events.append(.pong(opaque: frame.length))
+            }
+            return
+        case .goAway:
+            ended = true
+            events.append(.goAway(code: frame.length))
+            return
+        case .data, .windowUpdate:
+            break
+        }
+        let id = frame.streamID
+        if frame.flags.contains(.syn) {
+            guard streams[id] == nil else { throw .duplicateStream(id) }
+            let peerParity: UInt32 = role == .client ? 0 : 1
+            guard id % 2 == peerParity, id != 0 else { throw .wrongStreamParity(id) }
+            guard streams.count < configuration.maxStreams else {
+                refusedStreams += 1
+                emit(YamuxFrame(kind: .windowUpdate, flags: .rst, streamID: id, length: 0))
+                return
+            }
+            streams[id] = Stream(sendWindow: configuration.initialWindow, receiveWindow: configuration.initialWindow, needsAck: true)
+            events.append(.inboundStream(id))
+        }
+        // Frames for a stream we no longer know (reset, or closed while data was in flight) are dropped.
+        guard var stream = streams[id] else { return }
+        if frame.flags.contains(.rst) {
+            streams[id] = nil
+            events.append(.streamReset(id))
+            return
+        }
+        if frame.kind == .windowUpdate {
+            let (sum, overflow) = stream.sendWindow.addingReportingOverflow(frame.length)
+            guard !overflow else { throw .windowOverflow(stream: id) }
+            stream.sendWindow = sum
+        } else if !frame.body.isEmpty {
+            guard frame.body.count <= Int(stream.receiveWindow) else {
+                throw .windowExceeded(stream: id, sent: frame.body.count, window: Int(stream.receiveWindow))
+            }
+            stream.receiveWindow -= UInt32(frame.body.count)
+            events.append(.data(id, frame.body))
+        }
+        if frame.flags.contains(.fin) && !stream.remoteClosed {
+            stream.remoteClosed = true
+            events.append(.remoteClosedWrite(id))
+        }
+        streams[id] = stream
+        pump(id)
+        if let s = streams[id], s.finSent, s.remoteClosed {
+            streams[id] = nil
+            events.append(.streamClosed(id))
+        }
+    }
+}
