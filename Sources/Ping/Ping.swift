@@ -29,6 +29,8 @@ public enum PingError: Error, Equatable, Sendable, CustomStringConvertible {
 
 public struct PingResult: Equatable, Sendable {
     public let rttNanoseconds: UInt64
+
+    public init(rttNanoseconds: UInt64) { self.rttNanoseconds = rttNanoseconds }
 }
 
 /// One ping: `request()` to send, then the echo in `receivedBytes`.

@@ -103,6 +103,9 @@ public struct YamuxSession: Sendable {
         stream.finQueued = true
         streams[id] = stream
         pump(id)
+        // Closing the last open direction ourselves: the stream is done and forgotten (no
+        // event: the caller knows).
+        if let s = streams[id], s.finSent, s.remoteClosed { streams[id] = nil }
     }
 
     public mutating func reset(_ id: StreamID) {
@@ -152,7 +155,6 @@ public struct YamuxSession: Sendable {
             stream.finSent = true
         }
         streams[id] = stream
-        if let s = streams[id], s.finSent, s.remoteClosed { streams[id] = nil }
     }
 
 
