@@ -26,6 +26,8 @@ public enum ControlCommand: Equatable, Sendable {
     case watch(prefix: String?)
     case connect(multiaddr: String)
     case disconnect(peerID: String)
+    /// Pings a connected peer `count` times, one `/ipfs/ping/1.0.0` stream each.
+    case ping(peerID: String, count: Int)
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -40,6 +42,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .watch: "watch"
         case .connect: "connect"
         case .disconnect: "disconnect"
+        case .ping: "ping"
         }
     }
 
@@ -50,7 +53,7 @@ public enum ControlCommand: Equatable, Sendable {
         "get": "get",
         "del": "del", "delete": "del", "rm": "del",
         "list": "list", "ls": "list",
-        "watch": "watch", "connect": "connect", "disconnect": "disconnect",
+        "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping",
     ]
 }
 
@@ -117,6 +120,15 @@ extension ControlRequest {
         case "watch": return .watch(prefix: try optionalString("prefix"))
         case "connect": return .connect(multiaddr: try string("multiaddr"))
         case "disconnect": return .disconnect(peerID: try string("peer"))
+        case "ping":
+            var count = 1
+            if let c = fields["count"], !c.isNull {
+                guard let n = c.intValue, n > 0, n <= 10_000 else {
+                    throw ControlError(.invalidArgument, "\"count\" must be an integer from 1 to 10000")
+                }
+                count = Int(n)
+            }
+            return .ping(peerID: try string("peer"), count: count)
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -135,6 +147,7 @@ extension ControlRequest {
         case .watch(let prefix): if let prefix { fields["prefix"] = .string(prefix) }
         case .connect(let addr): fields["multiaddr"] = .string(addr)
         case .disconnect(let peer): fields["peer"] = .string(peer)
+        case .ping(let peer, let count): fields["peer"] = .string(peer); fields["count"] = .int(count)
         }
         return JSON.object(fields).encoded()
     }

@@ -221,6 +221,20 @@ public final class Node {
                     session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
                 }
             }
+        case .ping(let text, let count):
+            let peer: PeerID
+            do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
+            guard let connection = peers.connection(to: peer) else { return fail(.notFound, "not connected to \(peer)") }
+            runPings(connection, remaining: count, sent: 0, rtts: []) { sent, rtts in
+                var result: [String: JSON] = ["peer_id": .string(peer.description), "sent": .int(sent), "received": .int(rtts.count),
+                                              "rtt_ms": .array(rtts.map(JSON.double))]
+                if let mn = rtts.min(), let mx = rtts.max() {
+                    result["min_ms"] = .double(mn)
+                    result["max_ms"] = .double(mx)
+                    result["avg_ms"] = .double((rtts.reduce(0, +) / Double(rtts.count) * 1000).rounded() / 1000)
+                }
+                session.send(.success(id: id, result: .object(result)))
+            }
         case .disconnect(let text):
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
@@ -229,6 +243,27 @@ public final class Node {
             } else {
                 fail(.notFound, "not connected to \(peer)")
             }
+        }
+    }
+
+    /// Pings one at a time, each on its own stream, each bounded by the ping time-out.
+    private func runPings(_ connection: PeerConnection, remaining: Int, sent: Int, rtts: [Double],
+                          done: @escaping (Int, [Double]) -> Void) {
+        guard remaining > 0 else { return done(sent, rtts) }
+        var finished = false
+        let timer = reactor.schedule(after: .seconds(10)) {
+            guard !finished else { return }
+            finished = true
+            done(sent + 1, rtts)
+        }
+        connection.ping { [weak self] result in
+            guard let self, !finished else { return }
+            finished = true
+            self.reactor.cancel(timer)
+            var next = rtts
+            if case .success(let rtt) = result { next.append(rtt.milliseconds) }
+            if case .failure = result { return done(sent + 1, next) }
+            self.runPings(connection, remaining: remaining - 1, sent: sent + 1, rtts: next, done: done)
         }
     }
 

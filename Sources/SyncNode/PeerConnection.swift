@@ -50,6 +50,7 @@ final class PeerConnection {
     private var noise: NoiseSession?
     private var yamux: YamuxSession?
     private var streams: [StreamID: StreamRole] = [:]
+    private var pingCompletions: [StreamID: (Result<Duration, PeerError>) -> Void] = [:]
     private var closed = false
 
     var onUpgraded: ((PeerConnection) -> Void)?
@@ -110,6 +111,7 @@ final class PeerConnection {
         guard !closed else { return }
         closed = true
         state = remotePeer != nil && state == .connected ? .disconnected : .failed
+        for id in Array(pingCompletions.keys) { finishPing(id, .failure(.dialFailed(address: address, reason: reason))) }
         onClosed?(self, reason)
     }
 
@@ -182,6 +184,7 @@ final class PeerConnection {
             streamEnded(id)
         case .streamReset(let id), .streamClosed(let id):
             streams[id] = nil
+            finishPing(id, .failure(.dialFailed(address: address, reason: "ping stream closed before the answer")))
         case .goAway(let code):
             logger.debug("connection \(number): peer sent GoAway \(code)")
             close("peer sent GoAway (code \(code))")
@@ -245,6 +248,7 @@ final class PeerConnection {
                 let rtt = Duration.nanoseconds(Int64(result.rttNanoseconds))
                 lastRTT = rtt
                 onRTT?(self, rtt)
+                finishPing(id, .success(rtt))
                 try? yamux?.closeWrite(id)
                 streams[id] = .identifyServed  // done; ignore anything else on it
             } else {
@@ -271,8 +275,9 @@ final class PeerConnection {
 
     // MARK: - Bytes out
 
-    private func openStream(for purpose: OutboundPurpose) {
-        guard var yamux else { return }
+    @discardableResult
+    private func openStream(for purpose: OutboundPurpose) -> StreamID? {
+        guard var yamux else { return nil }
         do {
             let id = try yamux.openStream()
             self.yamux = yamux
@@ -280,16 +285,26 @@ final class PeerConnection {
             var negotiation = MultistreamNegotiation(role: .dialer(proposals: [proto]))
             write(negotiation.start(), on: id)
             streams[id] = .negotiatingOutbound(negotiation, purpose: purpose)
+            return id
         } catch {
             logger.debug("connection \(number): cannot open a stream: \(error)")
+            return nil
         }
     }
 
     /// Measures the round trip once (`/ipfs/ping/1.0.0`); the result arrives through `onRTT`.
-    func ping() {
-        guard yamux != nil, !closed else { return }
-        openStream(for: .ping)
+    /// One ping on a new stream; `completion` gets the round trip or the reason it failed.
+    func ping(completion: ((Result<Duration, PeerError>) -> Void)? = nil) {
+        guard yamux != nil, !closed else {
+            completion?(.failure(.dialFailed(address: address, reason: "not connected")))
+            return
+        }
+        if let id = openStream(for: .ping), let completion { pingCompletions[id] = completion }
         flush()
+    }
+
+    private func finishPing(_ id: StreamID, _ result: Result<Duration, PeerError>) {
+        pingCompletions.removeValue(forKey: id)?(result)
     }
 
     private func write(_ bytes: [UInt8], on id: StreamID) {
@@ -305,6 +320,7 @@ final class PeerConnection {
     private func reset(_ id: StreamID) {
         yamux?.reset(id)
         streams[id] = nil
+        finishPing(id, .failure(.dialFailed(address: address, reason: "ping stream refused")))
     }
 
     /// Encrypts whatever yamux has queued and hands it to the socket.

@@ -104,9 +104,7 @@ final class PeerManager {
         connections[connection.number] = connection
         connection.onUpgraded = { [unowned self] c in self.upgraded(c) }
         connection.onIdentified = { [unowned self] c in self.identified(c) }
-        connection.onRTT = { [unowned self] c, rtt in
-            self.logger.trace("ping \(c.label): \(Double(rtt.components.attoseconds) / 1e15 + Double(rtt.components.seconds) * 1000) ms")
-        }
+        connection.onRTT = { [unowned self] c, rtt in self.logger.trace("ping \(c.label): \(rtt.milliseconds) ms") }
         connection.onClosed = { [unowned self] c, reason in self.closed(c, reason: reason) }
         handshakeTimers[connection.number] = reactor.schedule(after: PeerManager.handshakeTimeout) { [weak self, weak connection] in
             guard let self, let connection else { return }
@@ -188,6 +186,11 @@ final class PeerManager {
         logger.debug("redialing \(address) in \(delay) (attempt \(target.attempts)): \(error)")
     }
 
+    /// The identified connection to `peer`, if any.
+    func connection(to peer: PeerID) -> PeerConnection? {
+        connections.values.first { $0.remotePeer == peer && $0.state == .connected }
+    }
+
     /// Closes every connection to `peer` and stops redialing it.
     func disconnect(_ peer: PeerID) -> Bool {
         for (address, target) in targets where target.address.peerID == peer {
@@ -225,9 +228,7 @@ final class PeerManager {
                 "address": .string(c.address),
                 "direction": .string(c.direction.rawValue),
             ]
-            if let rtt = c.lastRTT {
-                row["rtt_ms"] = .double((Double(rtt.components.seconds) * 1000 + Double(rtt.components.attoseconds) / 1e15 * 1000).rounded() / 1000)
-            }
+            if let rtt = c.lastRTT { row["rtt_ms"] = .double(rtt.milliseconds) }
             if let id = c.identified {
                 row["agent"] = id.agentVersion.map(JSON.string) ?? .null
                 row["protocol_version"] = id.protocolVersion.map(JSON.string) ?? .null

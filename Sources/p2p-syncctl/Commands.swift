@@ -76,3 +76,15 @@ struct Disconnect: ControlRequestCommand {
     @Argument(help: "The peer ID (12D3KooW...).") var peerID: String
     var controlCommand: ControlCommand { .disconnect(peerID: peerID) }
 }
+
+struct PingPeer: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "ping", abstract: "Measure the round trip to a connected peer (/ipfs/ping/1.0.0).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The peer ID (12D3KooW...).") var peerID: String
+    @Option(help: "How many pings, one stream each (1 to 10000).") var count: Int = 1
+    var controlCommand: ControlCommand { .ping(peerID: peerID, count: count) }
+
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10000") }
+    }
+}

@@ -27,6 +27,16 @@ enum HumanFormat {
                 let agent = peer["agent"]?.stringValue ?? "-"
                 return "\(id)  \(state)  rtt \(rtt)  \(agent)\n"
             }.joined()
+        case .ping(let peer, _):
+            let sent = result["sent"]?.intValue ?? 0
+            let received = result["received"]?.intValue ?? 0
+            var line = "\(received) of \(sent) pings to \(peer) answered"
+            if let mn = result["min_ms"]?.doubleValue, let avg = result["avg_ms"]?.doubleValue, let mx = result["max_ms"]?.doubleValue {
+                line += "; rtt min/avg/max \(mn)/\(avg)/\(mx) ms"
+            }
+            return line + "\n"
+        case .connect:
+            return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:
             return fields(result)
         }

@@ -74,6 +74,7 @@ struct Shell: ParsableCommand {
           watch [PREFIX]         follow changes until Ctrl-C
           connect MULTIADDR      dial a peer
           disconnect PEER_ID     close a peer's connection
+          ping PEER_ID [--count N]  round-trip time to a connected peer
           help                   this list
           exit                   leave (also: quit, Ctrl-D)
         quote values with spaces: add greeting "hello world"

@@ -22,7 +22,8 @@ import Testing
     @Test func encodedRequestsParseBack() throws {
         let commands: [ControlCommand] = [.status, .info, .peers, .put(key: "k\n", value: "v \"q\""), .get(key: "é"),
                                           .delete(key: "x"), .list(prefix: "p", limit: 2), .list(prefix: nil, limit: nil),
-                                          .watch(prefix: "w"), .connect(multiaddr: "/ip4/1.2.3.4/tcp/5"), .disconnect(peerID: "p")]
+                                          .watch(prefix: "w"), .connect(multiaddr: "/ip4/1.2.3.4/tcp/5"), .disconnect(peerID: "p"),
+                                          .ping(peerID: "p", count: 3)]
         for (i, command) in commands.enumerated() {
             let request = ControlRequest(id: .int(i), command: command)
             #expect(try ControlRequest.parse(line: request.encoded()) == request)
@@ -42,6 +43,7 @@ import Testing
         #expect(code(#"{"command":"get","key":7}"#) == .invalidArgument)
         #expect(code(#"{"command":"list","limit":0}"#) == .invalidArgument)
         #expect(code(#"{"command":"list","limit":"3"}"#) == .invalidArgument)
+        #expect(code(#"{"command":"ping","peer":"p","count":0}"#) == .invalidArgument)
         do {
             _ = try parse(#"{"id":"abc","command":"get"}"#)
             Issue.record("expected an error")

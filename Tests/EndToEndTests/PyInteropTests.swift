@@ -1,0 +1,93 @@
+import ControlProtocol
+import Foundation
+import JSON
+import Testing
+import TestSupport
+
+/// Interop with py-libp2p 0.8.1, the reference peer, over TCP + Noise + yamux, both ways.
+/// The virtualenv comes from `scripts/py-venv` (run by `scripts/test`); py's own side of each
+/// test gets generous time bounds (it dials in about 250 ms), ours are not loosened.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct PyInteropTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let peerScript = repositoryRoot + "/Tests/Interop/py_peer.py"
+
+    static func python() throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment["P2P_SYNC_INTEROP_PYTHON"], !explicit.isEmpty { return explicit }
+        let venv = repositoryRoot + "/.venv-interop/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: venv) else {
+            throw InteropError.noVirtualenv(venv)
+        }
+        return venv
+    }
+
+    /// The JSON lines py has printed so far.
+    static func events(_ py: ChildProcess) -> [JSON] {
+        py.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+    }
+
+    static func event(_ py: ChildProcess, _ name: String) -> JSON? {
+        events(py).first { $0["event"]?.stringValue == name }
+    }
+
+    @Test func pyDialsUsIdentifiesPingsAndOpensAHundredStreams() throws {
+        let node = DaemonHarness()
+        let daemon = try node.start(["--log-level", "debug"])
+        let address = try PeerConnectionTests.loopbackAddress(daemon)
+        let ourID = String(address.split(separator: "/").last!)
+        let py = try ChildProcess(try Self.python(), [Self.peerScript, "dial", address, "--streams", "100", "--timeout", "90"],
+                                  directory: node.directory.path, name: "py-dial")
+        let status = py.waitForExit(timeout: 120)
+        #expect(status == 0, "py: \(py.stdout)\n\(py.stderr.suffix(3000))")
+        #expect(Self.event(py, "connected")?["peer_id"]?.stringValue == ourID)
+        let identified = try #require(Self.event(py, "identified"), "py printed: \(py.stdout)")
+        #expect(identified["agent"]?.stringValue == "p2p-sync/0.1.0")
+        #expect(identified["protocols"]?.arrayValue?.contains(.string("/ipfs/ping/1.0.0")) == true)
+        #expect(Self.events(py).contains { $0["event"]?.stringValue == "ping" && $0["rtt_ms"]?.doubleValue != nil })
+        #expect(Self.event(py, "streams")?["ok"]?.intValue == 100)
+        // Our side identified py.
+        #expect(daemon.stderr.contains("(py-libp2p/0.8.1)"), "\(daemon.stderr.suffix(2000))")
+    }
+
+    @Test func weDialPyAndSeeItsAgentProtocolsAndRTT() throws {
+        let node = DaemonHarness()
+        let py = try ChildProcess(try Self.python(), [Self.peerScript, "listen", "--timeout", "90"],
+                                  directory: node.directory.path, name: "py-listen")
+        defer { py.signal(SIGTERM) }
+        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
+        let listening = try #require(Self.event(py, "listening"))
+        let pyID = try #require(listening["peer_id"]?.stringValue)
+        let pyAddress = try #require(listening["addrs"]?.arrayValue?.first?.stringValue)
+        let daemon = try node.start()
+
+        let connect = try node.ctl("connect", pyAddress)
+        #expect(connect.status == 0, "\(connect.stderr)")
+        func pyRow() -> JSON? {
+            (try? PeerConnectionTests.peers(node))?.first { $0["peer_id"]?.stringValue == pyID }
+        }
+        #expect(ChildProcess.waitUntil(timeout: 20) { pyRow()?["rtt_ms"]?.doubleValue != nil }, "\(daemon.stderr.suffix(2000))")
+        let row = try #require(pyRow())
+        #expect(row["state"]?.stringValue == "Connected")
+        #expect(row["agent"]?.stringValue?.hasPrefix("py-libp2p") == true)
+        #expect(row["protocols"]?.arrayValue?.contains(.string("/ipfs/ping/1.0.0")) == true)
+        // py saw us too: it identified us and its ping got an answer.
+        let ourID = String(try PeerConnectionTests.loopbackAddress(daemon).split(separator: "/").last!)
+        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "ping") != nil }, "py: \(py.stdout)\n\(py.stderr.suffix(2000))")
+        #expect(Self.event(py, "identified")?["peer_id"]?.stringValue == ourID)
+        #expect(Self.event(py, "identified")?["agent"]?.stringValue == "p2p-sync/0.1.0")
+
+        // A hundred streams in a row from our side (one ping each).
+        let pings = try node.ctl("ping", pyID, "--count", "100")
+        #expect(pings.status == 0, "\(pings.stderr)")
+        #expect(pings.stdout.contains("100 of 100"))
+    }
+}
+
+enum InteropError: Error, CustomStringConvertible {
+    case noVirtualenv(String)
+    var description: String {
+        switch self {
+        case .noVirtualenv(let path): "no py-libp2p virtualenv at \(path): run scripts/py-venv (scripts/test does)"
+        }
+    }
+}
