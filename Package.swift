@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
         .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "p2p-syncd", "p2p-syncctl"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "JSON", "Swarm", "Noise", "Yamux",
+                                                         "Multistream", "P2PCrypto", "Wire", "p2p-syncd", "p2p-syncctl"]),
     ]
 )
