@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Yamux"),
         .target(name: "Identify", dependencies: ["Wire"]),
         .target(name: "Ping"),
+        .target(name: "Perf"),
         // Connection upgrade and per-connection protocol plumbing (sans-I/O).
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
@@ -46,7 +47,7 @@ let package = Package(
         .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
-                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping"]),
+                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,7 +65,7 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
-        .testTarget(name: "PingTests", dependencies: ["Ping", "TestSupport"]),
+        .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),

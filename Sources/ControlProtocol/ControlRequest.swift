@@ -28,6 +28,8 @@ public enum ControlCommand: Equatable, Sendable {
     case disconnect(peerID: String)
     /// Pings a connected peer `count` times, one `/ipfs/ping/1.0.0` stream each.
     case ping(peerID: String, count: Int)
+    /// Measures bulk throughput to a connected peer with `/perf/1.0.0`.
+    case perf(peerID: String, uploadBytes: Int, downloadBytes: Int)
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -43,6 +45,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .connect: "connect"
         case .disconnect: "disconnect"
         case .ping: "ping"
+        case .perf: "perf"
         }
     }
 
@@ -53,7 +56,7 @@ public enum ControlCommand: Equatable, Sendable {
         "get": "get",
         "del": "del", "delete": "del", "rm": "del",
         "list": "list", "ls": "list",
-        "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping",
+        "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
     ]
 }
 
@@ -129,6 +132,15 @@ extension ControlRequest {
                 count = Int(n)
             }
             return .ping(peerID: try string("peer"), count: count)
+        case "perf":
+            func size(_ field: String) throws(ControlError) -> Int {
+                guard let v = fields[field], !v.isNull else { return 0 }
+                guard let n = v.intValue, n >= 0, n <= 1 << 30 else {
+                    throw ControlError(.invalidArgument, "\"\(field)\" must be a byte count from 0 to 1073741824")
+                }
+                return Int(n)
+            }
+            return .perf(peerID: try string("peer"), uploadBytes: try size("upload"), downloadBytes: try size("download"))
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -148,6 +160,8 @@ extension ControlRequest {
         case .connect(let addr): fields["multiaddr"] = .string(addr)
         case .disconnect(let peer): fields["peer"] = .string(peer)
         case .ping(let peer, let count): fields["peer"] = .string(peer); fields["count"] = .int(count)
+        case .perf(let peer, let up, let down):
+            fields["peer"] = .string(peer); fields["upload"] = .int(up); fields["download"] = .int(down)
         }
         return JSON.object(fields).encoded()
     }

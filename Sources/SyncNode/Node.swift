@@ -235,6 +235,27 @@ public final class Node {
                 }
                 session.send(.success(id: id, result: .object(result)))
             }
+        case .perf(let text, let upload, let download):
+            let peer: PeerID
+            do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
+            guard let connection = peers.connection(to: peer) else { return fail(.notFound, "not connected to \(peer)") }
+            connection.perf(upload: upload, download: download) { result in
+                switch result {
+                case .success(let m):
+                    func seconds(_ d: Duration) -> Double { d.milliseconds / 1000 }
+                    func rate(_ bytes: Int, _ d: Duration) -> JSON {
+                        seconds(d) > 0 ? .double((Double(bytes) / seconds(d) / 1e6 * 10).rounded() / 10) : .null
+                    }
+                    session.send(.success(id: id, result: [
+                        "peer_id": .string(peer.description),
+                        "upload_bytes": .int(m.uploadBytes), "download_bytes": .int(m.downloadBytes),
+                        "upload_seconds": .double(seconds(m.upload)), "download_seconds": .double(seconds(m.download)),
+                        "upload_mb_per_s": rate(m.uploadBytes, m.upload), "download_mb_per_s": rate(m.downloadBytes, m.download),
+                    ]))
+                case .failure(let error):
+                    session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
+                }
+            }
         case .disconnect(let text):
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }

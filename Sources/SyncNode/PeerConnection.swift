@@ -2,6 +2,7 @@ import Identify
 import Multistream
 import Noise
 import P2PCrypto
+import Perf
 import Ping
 import Reactor
 import Swarm
@@ -18,7 +19,23 @@ final class PeerConnection {
     static let identifyProtocol = "/ipfs/id/1.0.0"
     static let identifyPushProtocol = "/ipfs/id/push/1.0.0"
     static let pingProtocol = "/ipfs/ping/1.0.0"
-    static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol]
+    static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol, PerfProtocol.id]
+
+    /// Bulk senders (perf) keep at most this much queued in yamux and in the socket's output,
+    /// topping up as the window and the socket drain: memory stays bounded whatever the size.
+    static let bulkQueuedInMuxer = 256 * 1024
+    static let bulkQueuedInSocket = 4 << 20
+    static let bulkChunk = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// A perf run we started: `upload` bytes out, `download` bytes expected back.
+    struct PerfRun {
+        let upload: Int
+        let download: Int
+        let started: Instant
+        var firstByteAt: Instant?
+        var received = 0
+        let completion: (Result<PerfMeasurement, PeerError>) -> Void
+    }
 
     /// What a stream is doing now.
     private enum StreamRole {
@@ -28,9 +45,12 @@ final class PeerConnection {
         case identifyReading(IdentifyReader)
         case pingServing(PingResponder)
         case pingWaiting(PingInitiator)
+        case perfServing(PerfServer)
+        /// Sending bulk bytes (perf download as server) or waiting for them (perf client).
+        case perfTransfer
     }
 
-    private enum OutboundPurpose { case identify, ping }
+    private enum OutboundPurpose { case identify, ping, perf }
 
     let number: Int
     let direction: Direction
@@ -51,6 +71,9 @@ final class PeerConnection {
     private var yamux: YamuxSession?
     private var streams: [StreamID: StreamRole] = [:]
     private var pingCompletions: [StreamID: (Result<Duration, PeerError>) -> Void] = [:]
+    private var perfRuns: [StreamID: PerfRun] = [:]
+    /// Streams with bulk bytes still to send, and how many.
+    private var bulk: [StreamID: Int] = [:]
     private var closed = false
 
     var onUpgraded: ((PeerConnection) -> Void)?
@@ -78,6 +101,9 @@ final class PeerConnection {
         }
         connection.onClose = { [weak self] reason in
             self?.finish(Self.describe(reason))
+        }
+        connection.onWritable = { [weak self] in
+            self?.topUpBulk()
         }
         if direction == .outbound {
             connection.onConnected = { [weak self] in self?.begin() }
@@ -112,6 +138,8 @@ final class PeerConnection {
         closed = true
         state = remotePeer != nil && state == .connected ? .disconnected : .failed
         for id in Array(pingCompletions.keys) { finishPing(id, .failure(.dialFailed(address: address, reason: reason))) }
+        for (_, run) in perfRuns { run.completion(.failure(.dialFailed(address: address, reason: reason))) }
+        perfRuns.removeAll()
         onClosed?(self, reason)
     }
 
@@ -145,6 +173,7 @@ final class PeerConnection {
             let events = try yamux.receivedBytes(plaintext)
             self.yamux = yamux
             for event in events { try handle(event) }
+            topUpBulk()
             flush()
         } catch {
             logger.info("connection \(number) to \(label) (\(address)) failed: \(error)")
@@ -179,11 +208,21 @@ final class PeerConnection {
             streams[id] = .negotiatingInbound(negotiation)
         case .data(let id, let bytes):
             yamux?.consumed(bytes.count, on: id)
+            if var run = perfRuns[id], case .perfTransfer? = streams[id] {
+                if run.firstByteAt == nil { run.firstByteAt = Instant.now() }
+                run.received += bytes.count
+                perfRuns[id] = run
+                return
+            }
             try streamData(bytes, on: id)
         case .remoteClosedWrite(let id):
             streamEnded(id)
         case .streamReset(let id), .streamClosed(let id):
             streams[id] = nil
+            bulk[id] = nil
+            if let run = perfRuns.removeValue(forKey: id), event == .streamReset(id) {
+                run.completion(.failure(.dialFailed(address: address, reason: "perf stream reset by the peer")))
+            }
             finishPing(id, .failure(.dialFailed(address: address, reason: "ping stream closed before the answer")))
         case .goAway(let code):
             logger.debug("connection \(number): peer sent GoAway \(code)")
@@ -213,6 +252,9 @@ final class PeerConnection {
             case PeerConnection.identifyPushProtocol:
                 streams[id] = .identifyReading(IdentifyReader())
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+            case PerfProtocol.id:
+                streams[id] = .perfServing(PerfServer())
+                if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
             default:  // ping
                 streams[id] = .pingServing(PingResponder())
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
@@ -233,10 +275,18 @@ final class PeerConnection {
                 let initiator = PingInitiator(payload: SecureRandom.bytes(32), now: Instant.now().nanoseconds)
                 write(initiator.request(), on: id)
                 streams[id] = .pingWaiting(initiator)
+            case .perf:
+                let download = UInt64(perfRuns[id]?.download ?? 0)
+                write(PerfProtocol.header(downloadBytes: download), on: id)
+                streams[id] = .perfTransfer
+                bulk[id] = perfRuns[id]?.upload ?? 0
             }
             if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
-        case .identifyServed:
+        case .identifyServed, .perfTransfer:
             break
+        case .perfServing(var server):
+            server.receivedBytes(bytes)
+            streams[id] = .perfServing(server)
         case .identifyReading(var reader):
             try reader.receivedBytes(bytes)
             streams[id] = .identifyReading(reader)
@@ -258,7 +308,25 @@ final class PeerConnection {
     }
 
     private func streamEnded(_ id: StreamID) {
+        if case .perfTransfer? = streams[id], let run = perfRuns.removeValue(forKey: id) {
+            let now = Instant.now()
+            let first = run.firstByteAt ?? now
+            run.completion(.success(PerfMeasurement(uploadBytes: run.upload, downloadBytes: run.received,
+                                                    upload: first.duration(since: run.started), download: now.duration(since: first))))
+            streams[id] = nil
+            return
+        }
         guard let role = streams[id] else { return }
+        if case .perfServing(let server) = role {
+            do {
+                bulk[id] = Int(try server.receivedEndOfStream())
+                streams[id] = .perfTransfer
+            } catch {
+                logger.debug("connection \(number): \(error)")
+                reset(id)
+            }
+            return
+        }
         if case .identifyReading(var reader) = role {
             do {
                 let message = try reader.receivedEndOfStream()
@@ -281,7 +349,12 @@ final class PeerConnection {
         do {
             let id = try yamux.openStream()
             self.yamux = yamux
-            let proto = purpose == .identify ? PeerConnection.identifyProtocol : PeerConnection.pingProtocol
+            let proto: String
+            switch purpose {
+            case .identify: proto = PeerConnection.identifyProtocol
+            case .ping: proto = PeerConnection.pingProtocol
+            case .perf: proto = PerfProtocol.id
+            }
             var negotiation = MultistreamNegotiation(role: .dialer(proposals: [proto]))
             write(negotiation.start(), on: id)
             streams[id] = .negotiatingOutbound(negotiation, purpose: purpose)
@@ -293,6 +366,39 @@ final class PeerConnection {
     }
 
     /// Measures the round trip once (`/ipfs/ping/1.0.0`); the result arrives through `onRTT`.
+    /// Runs `/perf/1.0.0` on a new stream: sends `upload` bytes, asks for `download` back.
+    func perf(upload: Int, download: Int, completion: @escaping (Result<PerfMeasurement, PeerError>) -> Void) {
+        guard yamux != nil, !closed else { return completion(.failure(.dialFailed(address: address, reason: "not connected"))) }
+        guard let id = openStream(for: .perf) else {
+            return completion(.failure(.dialFailed(address: address, reason: "cannot open a stream")))
+        }
+        perfRuns[id] = PerfRun(upload: upload, download: download, started: Instant.now(), completion: completion)
+        flush()
+    }
+
+    /// Queues more bulk bytes while the muxer and the socket have room; a stream whose bytes
+    /// are all queued is half-closed.
+    private func topUpBulk() {
+        guard !bulk.isEmpty, !closed else { return }
+        for (id, remaining) in bulk {
+            var left = remaining
+            while left > 0, let pending = yamux?.pendingBytes(on: id), pending < PeerConnection.bulkQueuedInMuxer,
+                  connection.pendingOutputBytes < PeerConnection.bulkQueuedInSocket {
+                let n = min(PeerConnection.bulkChunk.count, left)
+                write(n == PeerConnection.bulkChunk.count ? PeerConnection.bulkChunk : Array(PeerConnection.bulkChunk[0..<n]), on: id)
+                left -= n
+                flush()
+            }
+            if left == 0 {
+                bulk[id] = nil
+                try? yamux?.closeWrite(id)
+            } else {
+                bulk[id] = left
+            }
+        }
+        flush()
+    }
+
     /// One ping on a new stream; `completion` gets the round trip or the reason it failed.
     func ping(completion: ((Result<Duration, PeerError>) -> Void)? = nil) {
         guard yamux != nil, !closed else {
@@ -349,6 +455,16 @@ final class PeerConnection {
                                listenAddrs: local.listenAddresses.map(\.withoutPeerID), observedAddr: observed,
                                protocols: PeerConnection.servedProtocols, signedPeerRecord: nil)
     }
+}
+
+/// One perf run's result.
+struct PerfMeasurement {
+    let uploadBytes: Int
+    let downloadBytes: Int
+    /// From the stream's opening to the first byte back (the server answers after our EOF).
+    let upload: Duration
+    /// From the first byte back to the peer's EOF.
+    let download: Duration
 }
 
 /// What every connection needs to know about this node.

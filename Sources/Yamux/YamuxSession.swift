@@ -66,6 +66,9 @@ public struct YamuxSession: Sendable {
 
     public var streamCount: Int { streams.count }
 
+    /// Bytes queued on a stream behind the peer's window (0 for an unknown stream).
+    public func pendingBytes(on id: StreamID) -> Int { streams[id]?.pending.count ?? 0 }
+
     /// Frames waiting to be sent.
     public mutating func takeOutput() -> [UInt8] {
         defer { output.removeAll(keepingCapacity: true) }

@@ -88,3 +88,18 @@ struct PingPeer: ControlRequestCommand {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10000") }
     }
 }
+
+struct PerfPeer: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "perf", abstract: "Measure bulk throughput to a connected peer (/perf/1.0.0).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The peer ID (12D3KooW...).") var peerID: String
+    @Option(help: "Bytes to send (up to 1 GiB).") var upload: Int = 100 << 20
+    @Option(help: "Bytes to ask back (up to 1 GiB).") var download: Int = 0
+    var controlCommand: ControlCommand { .perf(peerID: peerID, uploadBytes: upload, downloadBytes: download) }
+
+    func validate() throws {
+        guard (0...(1 << 30)).contains(upload), (0...(1 << 30)).contains(download) else {
+            throw ValidationError("--upload and --download take 0 to 1073741824 bytes")
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import ControlProtocol
+import Foundation
 import JSON
 
 /// How results look to a person (`--json` prints them as they came).
@@ -35,6 +36,10 @@ enum HumanFormat {
                 line += "; rtt min/avg/max \(mn)/\(avg)/\(mx) ms"
             }
             return line + "\n"
+        case .perf(let peer, _, _):
+            func rate(_ key: String) -> String { result[key]?.doubleValue.map { String(format: "%.1f MB/s", $0) } ?? "-" }
+            return "perf with \(peer): upload \(result["upload_bytes"]?.intValue ?? 0) bytes at \(rate("upload_mb_per_s")), "
+                + "download \(result["download_bytes"]?.intValue ?? 0) bytes at \(rate("download_mb_per_s"))\n"
         case .connect:
             return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:

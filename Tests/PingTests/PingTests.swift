@@ -28,3 +28,25 @@ import TestSupport
         #expect(throws: PingError.mismatch) { try ping.receivedBytes([UInt8](repeating: 2, count: 32), now: 1) }
     }
 }
+
+import Perf
+
+@Suite struct PerfProtocolTests {
+    @Test func theServerCountsTheUploadAndReadsTheHeaderWhateverTheSplit() throws {
+        let wire = PerfProtocol.header(downloadBytes: 0x0102_0304) + [UInt8](repeating: 7, count: 100)
+        #expect(Array(wire.prefix(8)) == [0, 0, 0, 0, 1, 2, 3, 4])
+        for cut in 0...wire.count {
+            var server = PerfServer()
+            server.receivedBytes(Array(wire[..<cut]))
+            server.receivedBytes(Array(wire[cut...]))
+            #expect(server.uploadedBytes == 100)
+            #expect(try server.receivedEndOfStream() == 0x0102_0304)
+        }
+        var short = PerfServer()
+        short.receivedBytes([0, 0, 1])
+        #expect(throws: PerfError.truncatedHeader) { try short.receivedEndOfStream() }
+        var greedy = PerfServer()
+        greedy.receivedBytes(PerfProtocol.header(downloadBytes: UInt64.max))
+        #expect(throws: PerfError.downloadTooLarge(UInt64.max)) { try greedy.receivedEndOfStream() }
+    }
+}
