@@ -125,7 +125,9 @@ final class PeerManager {
         for other in others {
             let keepNew: Bool
             if other.direction == connection.direction {
-                keepNew = false  // an older connection of the same kind wins
+                // The same side dialed again: it has given up on the older connection (a
+                // quick reconnect whose close we have not seen yet), so the newer one wins.
+                keepNew = true
             } else {
                 let weDialedNew = connection.direction == .outbound
                 let weAreSmaller = local.peerID < peer

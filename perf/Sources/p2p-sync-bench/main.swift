@@ -2,12 +2,17 @@
 import Glibc
 #endif
 import ControlProtocol
+import Foundation
+import JSON
 
-// Control-socket round trips against a running p2p-syncd:
-//   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R]
-// Prints one JSON line per run: {"bench":"control","mode":...,"ops":N,"seconds":S,"ops_per_sec":X}
-// "sequential" waits for each ack before the next add (one commit per write); "pipelined"
-// keeps K adds in flight (writes of one loop turn share a commit).
+// Benchmarks against running p2p-syncd processes (perf/run starts them):
+//   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B]
+//       `add` round trips; sequential (1 in flight: one commit per write) or pipelined.
+//   p2p-sync-bench connect SOCKET MULTIADDR [--count N]
+//       connection set-up: `connect` (TCP, multistream, Noise, yamux, identify) then `disconnect`.
+//   p2p-sync-bench tcp [--bytes N]
+//       the machine's raw loopback TCP throughput, one stream, for comparison.
+// Each prints one JSON line per measurement.
 
 func monotonicSeconds() -> Double {
     var ts = timespec()
@@ -20,48 +25,122 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count >= 2, arguments[0] == "control" else {
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B]")
-}
-let socketPath = arguments[1]
-var count = 2000, pipeline = 1, runs = 5, valueBytes = 16
-var i = 2
-while i < arguments.count {
-    guard i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 else { fail("bad option \(arguments[i])") }
-    switch arguments[i] {
-    case "--count": count = n
-    case "--pipeline": pipeline = n
-    case "--runs": runs = n
-    case "--value-bytes": valueBytes = n
-    default: fail("unknown option \(arguments[i])")
+func options(_ arguments: ArraySlice<String>) -> [String: Int] {
+    var result: [String: Int] = [:]
+    var i = arguments.startIndex
+    while i < arguments.endIndex {
+        guard arguments[i].hasPrefix("--"), i + 1 < arguments.endIndex, let n = Int(arguments[i + 1]), n > 0 else {
+            fail("bad option \(arguments[i])")
+        }
+        result[String(arguments[i].dropFirst(2))] = n
+        i += 2
     }
-    i += 2
+    return result
 }
 
-let value = String(repeating: "v", count: valueBytes)
-for run in 0..<runs {
-    let client: ControlClient
-    do { client = try ControlClient(path: socketPath) } catch { fail("\(error)") }
-    let start = monotonicSeconds()
-    var sent = 0, acked = 0
-    do {
-        while acked < count {
-            var batch: [UInt8] = []
-            while sent < count && sent - acked < pipeline {
-                batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(sent)", value: value)).encoded()
-                batch.append(0x0a)
-                sent += 1
-            }
-            if !batch.isEmpty { try client.sendRaw(batch) }
-            guard case .success = try client.readResponse() else { fail("add failed") }
-            acked += 1
-        }
-    } catch {
-        fail("\(error)")
-    }
-    let seconds = monotonicSeconds() - start
-    let mode = pipeline == 1 ? "sequential" : "pipelined-\(pipeline)"
-    print("{\"bench\":\"control\",\"mode\":\"\(mode)\",\"run\":\(run),\"ops\":\(count),\"seconds\":\(seconds),\"ops_per_sec\":\(Double(count) / seconds)}")
+func emit(_ json: JSON) {
+    print(json.encodedString)
     Console.flush()
+}
+
+func controlBench(socket: String, _ o: [String: Int]) {
+    let count = o["count"] ?? 2000, pipeline = o["pipeline"] ?? 1, runs = o["runs"] ?? 5
+    let value = String(repeating: "v", count: o["value-bytes"] ?? 16)
+    for run in 0..<runs {
+        let client: ControlClient
+        do { client = try ControlClient(path: socket) } catch { fail("\(error)") }
+        let start = monotonicSeconds()
+        var sent = 0, acked = 0
+        do {
+            while acked < count {
+                var batch: [UInt8] = []
+                while sent < count && sent - acked < pipeline {
+                    batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(sent)", value: value)).encoded()
+                    batch.append(0x0a)
+                    sent += 1
+                }
+                if !batch.isEmpty { try client.sendRaw(batch) }
+                guard case .success = try client.readResponse() else { fail("add failed") }
+                acked += 1
+            }
+        } catch {
+            fail("\(error)")
+        }
+        let seconds = monotonicSeconds() - start
+        emit(["bench": "control", "mode": .string(pipeline == 1 ? "sequential" : "pipelined-\(pipeline)"), "run": .int(run),
+              "ops": .int(count), "seconds": .double(seconds), "ops_per_sec": .double(Double(count) / seconds)])
+    }
+}
+
+func connectBench(socket: String, address: String, _ o: [String: Int]) {
+    let count = o["count"] ?? 200
+    let client: ControlClient
+    do { client = try ControlClient(path: socket) } catch { fail("\(error)") }
+    for i in 0..<count {
+        let start = monotonicSeconds()
+        do {
+            guard case .success(_, let result) = try client.call(.connect(multiaddr: address)) else { fail("connect failed") }
+            let seconds = monotonicSeconds() - start
+            emit(["bench": "connect", "run": .int(i), "ms": .double(seconds * 1000)])
+            guard let peer = result["peer_id"]?.stringValue, case .success = try client.call(.disconnect(peerID: peer)) else {
+                fail("disconnect failed")
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+func tcpBench(_ o: [String: Int]) {
+    let total = o["bytes"] ?? (1 << 30)
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            _ = bind(listener, $0, length)
+            _ = getsockname(listener, $0, &length)
+        }
+    }
+    listen(listener, 1)
+    let port = address.sin_port
+    let reader = Thread {
+        let fd = accept(listener, nil, nil)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        close(fd)
+    }
+    reader.start()
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var target = sockaddr_in()
+    target.sin_family = sa_family_t(AF_INET)
+    target.sin_port = port
+    target.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let chunk = [UInt8](repeating: 0, count: 1 << 16)
+    let start = monotonicSeconds()
+    var sent = 0
+    while sent < total {
+        let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, total - sent), 0) }
+        guard n > 0 else { fail("send failed") }
+        sent += n
+    }
+    shutdown(fd, Int32(SHUT_WR))
+    // The reader sees EOF once everything is through; close waits for nothing more.
+    var drain = [UInt8](repeating: 0, count: 16)
+    _ = drain.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+    let seconds = monotonicSeconds() - start
+    close(fd)
+    emit(["bench": "tcp", "bytes": .int(total), "seconds": .double(seconds), "mb_per_s": .double(Double(total) / seconds / 1e6)])
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "control" where arguments.count >= 2: controlBench(socket: arguments[1], options(arguments[2...]))
+case "connect" where arguments.count >= 3: connectBench(socket: arguments[1], address: arguments[2], options(arguments[3...]))
+case "tcp": tcpBench(options(arguments[1...]))
+default:
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | tcp [--bytes N]")
 }
