@@ -48,6 +48,9 @@ public struct NoiseHandshake {
     private var state: State
     private var remoteEphemeral: [UInt8] = []
     private var framer = NoiseFramer()
+    /// Tests only: sign this key instead of our static key, to play a peer whose identity
+    /// signature does not cover the static key it uses (libp2p noise spec: must be refused).
+    var signedStaticKeyOverride: [UInt8]?
 
     /// - Parameters:
     ///   - staticKey: the Noise static key (separate from the identity key; per host or per handshake).
@@ -155,7 +158,7 @@ public struct NoiseHandshake {
     }
 
     private func makePayload() -> [UInt8] {
-        let signature = identity.sign(NoiseHandshakePayload.signaturePrefix + staticKey.publicKey)
+        let signature = identity.sign(NoiseHandshakePayload.signaturePrefix + (signedStaticKeyOverride ?? staticKey.publicKey))
         return NoiseHandshakePayload(identityKey: identity.publicKey.libp2pProtobuf, identitySignature: signature).encoded()
     }
 

@@ -44,7 +44,7 @@ public struct ConnectionUpgrade {
 
     public let role: Role
     private var state: State
-    private var pendingHandshake: NoiseHandshake?
+    var pendingHandshake: NoiseHandshake?
 
     /// - Parameters:
     ///   - noiseStatic: the host's Noise static key; `ephemeral`: a fresh key for this handshake.

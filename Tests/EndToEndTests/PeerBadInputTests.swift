@@ -47,6 +47,17 @@ struct PeerBadInputTests {
         try friendStillWorks(net)
     }
 
+    @Test func aNoiseHandshakeWithABadSignatureIsRefused() throws {
+        let net = try network()
+        let peer = try RawPeer(port: net.port)
+        // Our side of the upgrade completes (the listener verifies only on message 3), then the
+        // daemon must drop the connection.
+        try? peer.upgrade(badSignature: true)
+        #expect(peer.waitForClose(timeout: 5))
+        #expect(net.targetDaemon.stderr.contains("identity signature"))
+        try friendStillWorks(net)
+    }
+
     @Test func aStalledHandshakeTimesOut() throws {
         let net = try network()
         let peer = try RawPeer(port: net.port)

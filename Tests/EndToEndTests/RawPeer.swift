@@ -1,7 +1,7 @@
 import Foundation
-import Noise
+@testable import Noise
 import P2PCrypto
-import Swarm
+@testable import Swarm
 import Wire
 
 /// A hand-driven TCP client for bad-input tests: blocking socket, optional libp2p upgrade,
@@ -51,10 +51,12 @@ final class RawPeer {
         return false
     }
 
-    /// Runs the real upgrade as a dialer; leaves any bytes after it unread.
-    func upgrade() throws {
+    /// Runs the real upgrade as a dialer; leaves any bytes after it unread. With
+    /// `badSignature`, our Noise payload signs a static key other than the one we use.
+    func upgrade(badSignature: Bool = false) throws {
         var upgrade = ConnectionUpgrade(role: .dialer, identity: .generate(), noiseStatic: .generate(),
                                         ephemeral: .generate(), expectedPeer: nil)
+        if badSignature { upgrade.pendingHandshake?.signedStaticKeyOverride = X25519KeyPair.generate().publicKey }
         send(upgrade.start())
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

@@ -1,4 +1,4 @@
-import Noise
+@testable import Noise
 import P2PCrypto
 import Testing
 import TestSupport
@@ -96,6 +96,21 @@ import Wire
         var m2 = try responder.receivedBytes(initiator.start()).send
         m2[2 + 40] ^= 0x01
         #expect(throws: NoiseError.decryptionFailed(stage: "message 2 static key")) { try initiator.receivedBytes(m2) }
+    }
+
+    @Test func aResponderSignatureOverAnotherStaticKeyIsRefused() throws {
+        var (initiator, responder) = try makePair()
+        responder.signedStaticKeyOverride = try Self.key(from: 0x80).publicKey
+        let m2 = try responder.receivedBytes(initiator.start()).send
+        #expect(throws: NoiseError.badIdentitySignature) { try initiator.receivedBytes(m2) }
+    }
+
+    @Test func anInitiatorSignatureOverAnotherStaticKeyIsRefused() throws {
+        var (initiator, responder) = try makePair()
+        initiator.signedStaticKeyOverride = try Self.key(from: 0x80).publicKey
+        let m2 = try responder.receivedBytes(initiator.start()).send
+        let m3 = try initiator.receivedBytes(m2).send
+        #expect(throws: NoiseError.badIdentitySignature) { try responder.receivedBytes(m3) }
     }
 
     @Test func aSignatureOverAnotherStaticKeyIsRefused() throws {
