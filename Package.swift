@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Identify", dependencies: ["Wire"]),
         .target(name: "Ping"),
         .target(name: "Perf"),
+        .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
         // Connection upgrade and per-connection protocol plumbing (sans-I/O).
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
+        .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
