@@ -1,24 +1,11 @@
-/// The version of a write: its clock and the peer ID bytes of the node that made it.
-/// Totally ordered: by `hlc`, then by `origin` bytes (DESIGN.md section 3), so every replica
-/// picks the same winner whatever order writes arrive in.
-public struct Version: Comparable, Hashable, Sendable {
-    public var hlc: HLC
-    public var origin: [UInt8]
-
-    public init(hlc: HLC, origin: [UInt8]) {
-        self.hlc = hlc
-        self.origin = origin
-    }
-
-    public static func < (a: Version, b: Version) -> Bool {
-        if a.hlc != b.hlc { return a.hlc < b.hlc }
-        return a.origin.lexicographicallyPrecedes(b.origin)
-    }
-}
-
-/// One key's state: a value, or a tombstone (`value == nil`) that records a delete.
+/// One key's state at one version: a value, or a tombstone (`value == nil`) recording a
+/// delete, kept so that an older put cannot resurrect the key (DESIGN.md section 3).
+///
+/// Keys and values are compared as UTF-8 bytes, as the store and the wire see them, not with
+/// `String`'s Unicode canonical equivalence: "é" (U+00E9) and "e\u{301}" are two keys.
 public struct Entry: Equatable, Hashable, Sendable {
     public var key: String
+    /// nil for a tombstone. An empty string is a live value, distinct from a delete.
     public var value: String?
     public var version: Version
 
@@ -28,23 +15,30 @@ public struct Entry: Equatable, Hashable, Sendable {
         self.version = version
     }
 
+    /// True for a delete. Derived from `value` so the two can never disagree.
     public var isTombstone: Bool { value == nil }
-}
 
-/// Size limits of keys and values (DESIGN.md section 3).
-public enum EntryLimits {
-    public static let maxKeyBytes = 1024
-    /// 256 KiB.
-    public static let maxValueBytes = 256 * 1024
-
-    public static func validate(key: String) throws(StoreError) {
-        let n = key.utf8.count
-        guard n > 0 else { throw .invalidKey("key is empty") }
-        guard n <= maxKeyBytes else { throw .invalidKey("key is \(n) bytes; the limit is \(maxKeyBytes)") }
+    public static func == (a: Entry, b: Entry) -> Bool {
+        guard a.version == b.version, a.key.utf8.elementsEqual(b.key.utf8) else { return false }
+        switch (a.value, b.value) {
+        case (nil, nil): return true
+        case (let x?, let y?): return x.utf8.elementsEqual(y.utf8)
+        default: return false
+        }
     }
 
-    public static func validate(value: String) throws(StoreError) {
-        let n = value.utf8.count
-        guard n <= maxValueBytes else { throw .invalidValue("value is \(n) bytes; the limit is \(maxValueBytes) (256 KiB)") }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(version)
+        Entry.combine(key, into: &hasher)
+        if let value { Entry.combine(value, into: &hasher) } else { hasher.combine(-1) }
+    }
+
+    /// Hashes the UTF-8 bytes with their count, so ("ab", "c") and ("a", "bc") hash apart.
+    private static func combine(_ text: String, into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { bytes in
+            hasher.combine(bytes.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        }
     }
 }

@@ -1,81 +1,157 @@
 import CSQLite
 
-/// The replica on disk: one SQLite database in WAL mode (DESIGN.md section 3).
+/// The replica on disk: one SQLite database in WAL mode holding, per key, the entry of the
+/// greatest version (DESIGN.md section 3, last writer wins).
 ///
-/// `synchronous=FULL`: a commit is on disk when `apply` returns, so a write acknowledged to a
-/// client survives `kill -9` and power loss. Batches share one transaction, which is what
-/// makes that affordable. Single-threaded: used from the Reactor's thread only.
+/// Durability: `synchronous=FULL`, so when `apply` returns its commit is on disk and survives
+/// `kill -9` and power loss; a batch shares one transaction (one fsync), which is what makes
+/// that affordable. Opening runs `PRAGMA quick_check` and reports damage instead of starting
+/// over. Single-threaded: use it from one thread (the Reactor's); it is deliberately not
+/// `Sendable`.
+///
+/// Schema 1 (`PRAGMA user_version`), in a file stamped with `PRAGMA application_id` "P2PS":
+///
+///     entries(key TEXT PRIMARY KEY, value TEXT /* NULL = tombstone */,
+///             hlc_ms INTEGER /* UInt64 bit pattern */, hlc_logical INTEGER, origin BLOB)
 public final class Store {
+    /// The database file this store was opened from.
     public let path: String
-    private var db: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private let connection: SQLiteConnection
 
-    /// Schema version in `PRAGMA user_version`, for future migrations.
-    static let schemaVersion: Int32 = 1
+    /// Schema version kept in `PRAGMA user_version`; migrations step it up in `migrate()`.
+    static let schemaVersion = 1
+    /// "P2PS" in `PRAGMA application_id`, so we never adopt another program's database.
+    static let applicationID: Int32 = 0x5032_5053
+    /// How long a statement waits for another connection's lock before failing.
+    static let busyTimeoutMillis: Int32 = 5_000
 
+    /// Opens the store at `path`, creating it if missing.
+    ///
+    /// Throws `.cannotOpen` when the file cannot be opened or set up (unwritable location,
+    /// another program's database, a newer schema), and `.damaged` when it is not an SQLite
+    /// database or fails `quick_check`; in both cases the file is left as it was.
     public init(path: String) throws(StoreError) {
         self.path = path
-        var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &handle, flags, nil)
-        guard rc == SQLITE_OK, let handle else {
-            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
-            sqlite3_close_v2(handle)
-            throw .cannotOpen(path: path, reason: reason)
-        }
-        db = handle
         do {
-            sqlite3_busy_timeout(handle, 5000)
-            // The first statement reads the header: a file that is not a database fails here.
-            let mode = try queryText("PRAGMA journal_mode=WAL")
-            guard mode?.lowercased() == "wal" else {
-                throw StoreError.cannotOpen(path: path, reason: "cannot switch to WAL mode (got \(mode ?? "nothing"))")
-            }
-            try execute("PRAGMA synchronous=FULL")
-            let check = try queryText("PRAGMA quick_check") ?? "no answer"
-            guard check == "ok" else { throw StoreError.damaged(path: path, detail: check) }
-            try execute("""
-                CREATE TABLE IF NOT EXISTS entries(
-                    key TEXT PRIMARY KEY NOT NULL,
-                    value TEXT,
-                    hlc_ms INTEGER NOT NULL,
-                    hlc_logical INTEGER NOT NULL,
-                    origin BLOB NOT NULL
-                ) WITHOUT ROWID
-                """)
-            try execute("PRAGMA user_version=\(Store.schemaVersion)")
-        } catch let error as StoreError {
-            close()
-            switch error {
-            case .sqlite(_, let code, let message) where code & 0xff == SQLITE_NOTADB || code & 0xff == SQLITE_CORRUPT:
-                throw .damaged(path: path, detail: message)
-            case .sqlite(_, _, let message):
-                throw .cannotOpen(path: path, reason: message)
-            default:
-                throw error
-            }
+            connection = try SQLiteConnection(path: path)
         } catch {
-            close()
-            throw .cannotOpen(path: path, reason: "\(error)")
+            throw Store.openFailure(error, path: path)
+        }
+        do throws(StoreError) {
+            try setUp()
+        } catch {
+            connection.close()
+            throw Store.openFailure(error, path: path)
         }
     }
 
     deinit { close() }
 
-    /// Finalizes the statements and closes the database (also done on deinit).
-    public func close() {
-        for statement in statements.values { sqlite3_finalize(statement) }
-        statements.removeAll()
-        if let db { sqlite3_close_v2(db) }
-        db = nil
+    /// Finalizes the cached statements and closes the database; later calls throw
+    /// `.sqlite(code: SQLITE_MISUSE)`. Also done on deinit; calling it twice is harmless.
+    public func close() { connection.close() }
+
+    // MARK: - Opening
+
+    private func setUp() throws(StoreError) {
+        sqlite3_busy_timeout(connection.handle, Store.busyTimeoutMillis)
+        // Check before changing anything: switching to WAL would write the header of a file we
+        // have not verified. This read is also where a non-database file fails (SQLITE_NOTADB).
+        let check = try connection.texts("PRAGMA quick_check", limit: 5)
+        guard check == ["ok"] else { throw .damaged(path: path, detail: "quick_check: " + check.joined(separator: "; ")) }
+
+        // Also before any write: refuse another program's database or a newer schema.
+        _ = try checkIdentity()
+
+        let mode = try connection.texts("PRAGMA journal_mode=WAL").first
+        guard mode == "wal" else {
+            throw .cannotOpen(path: path, reason: "cannot switch to WAL mode (SQLite answered \(mode ?? "nothing")); put the data dir on a local filesystem")
+        }
+        // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a
+        // write acknowledged to a client must not be lost (DESIGN.md section 3).
+        try connection.execute("PRAGMA synchronous=FULL")
+        try migrate()
+        // Prepare every statement now, so a table of the wrong shape fails at open, not later.
+        for sql in Store.allStatements { _ = try connection.prepared(sql) }
+    }
+
+    /// Creates schema 1 in a fresh file, or checks that an existing file is ours and not newer.
+    private func migrate() throws(StoreError) {
+        try connection.execute("BEGIN IMMEDIATE")
+        do throws(StoreError) {
+            // Checked again under the write lock: another process may have created it meanwhile.
+            if try checkIdentity() == .fresh {
+                // WITHOUT ROWID: the key is the only lookup path, so rows live in its b-tree.
+                try connection.execute("""
+                    CREATE TABLE entries(
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT,
+                        hlc_ms INTEGER NOT NULL,
+                        hlc_logical INTEGER NOT NULL,
+                        origin BLOB NOT NULL
+                    ) WITHOUT ROWID;
+                    PRAGMA application_id=\(Store.applicationID);
+                    PRAGMA user_version=\(Store.schemaVersion);
+                    """)
+            }
+            // Schema 1 is the first; a migration from version N to N+1 goes here, in this transaction.
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// What `checkIdentity()` found.
+    private enum Identity { case fresh, ours }
+
+    /// Reads (never writes) the file's stamp: empty, or a p2p-sync store this build can use.
+    private func checkIdentity() throws(StoreError) -> Identity {
+        let applicationID = Int32(try connection.texts("PRAGMA application_id").first ?? "") ?? 0
+        let version = Int(try connection.texts("PRAGMA user_version").first ?? "") ?? 0
+        let objects = Int(try connection.texts("SELECT count(*) FROM sqlite_schema").first ?? "") ?? 0
+        if applicationID == 0 && version == 0 && objects == 0 { return .fresh }
+        guard applicationID == Store.applicationID else {
+            throw .cannotOpen(path: path, reason: "it is an SQLite database of another program (application_id \(applicationID)), not a p2p-sync store; check the data dir")
+        }
+        guard version <= Store.schemaVersion else {
+            throw .cannotOpen(path: path, reason: "it was written by a newer p2p-syncd (schema \(version); this one knows up to \(Store.schemaVersion)); upgrade p2p-syncd")
+        }
+        guard version >= 1 else {
+            throw .damaged(path: path, detail: "it is stamped as a p2p-sync store but has no schema version")
+        }
+        return .ours
+    }
+
+    /// Turns a failure while opening into what the user should hear.
+    private static func openFailure(_ error: StoreError, path: String) -> StoreError {
+        guard case .sqlite(let operation, let code, let message) = error else { return error }
+        switch code & 0xff {
+        case SQLITE_NOTADB:
+            return .damaged(path: path, detail: "it is not an SQLite database (\(message)); is the data dir the right one?")
+        case SQLITE_CORRUPT:
+            return .damaged(path: path, detail: message)
+        case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH:
+            return .cannotOpen(path: path, reason: "\(message) (is the data dir writable?)")
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return .cannotOpen(path: path, reason: "\(message) (is another p2p-syncd using this data dir?)")
+        default:
+            return .cannotOpen(path: path, reason: "\(operation): \(message) (SQLite code \(code))")
+        }
     }
 
     // MARK: - Writes
 
-    /// Applies a batch in one transaction by the merge rule: an entry is kept only if its
-    /// version is greater than the one stored for its key (last writer wins; tombstones are
-    /// entries too). Every entry is validated first; if one is invalid nothing is written.
-    /// Returns the entries that changed the replica, in input order.
+    /// Applies a batch by the merge rule, in one transaction (one fsync).
+    ///
+    /// Every entry is validated first (`EntryLimits`); on the first invalid one this throws and
+    /// nothing is written. Then each entry is kept only if its version is strictly greater than
+    /// the one stored for its key, counting entries earlier in the same batch, so the batch
+    /// ends as if its entries had arrived one by one in any order. Tombstones are entries too
+    /// and block older puts.
+    ///
+    /// Returns the entries that changed the replica, in input order: for a key written more
+    /// than once in the batch, only the entry that ends up stored.
     @discardableResult
     public func apply(_ entries: [Entry]) throws(StoreError) -> [Entry] {
         for entry in entries {
@@ -83,87 +159,115 @@ public final class Store {
             if let value = entry.value { try EntryLimits.validate(value: value) }
         }
         guard !entries.isEmpty else { return [] }
-        try execute("BEGIN IMMEDIATE")
-        do {
-            var current: [String: Version] = [:]
-            var winners: [Int] = []
-            var winnerIndexByKey: [String: Int] = [:]
+
+        try run(Store.sqlBegin, "begin a transaction")
+        do throws(StoreError) {
+            // Keys written in this batch: the winner so far, so the database is read once per key.
+            // Keyed by UTF-8 bytes, as SQLite keys are: String equality would merge "é" (NFC)
+            // with "e\u{301}" (NFD), which are two different keys here.
+            var written: [[UInt8]: (index: Int, version: Version)] = [:]
             for (index, entry) in entries.enumerated() {
-                let stored: Version?
-                if let v = current[entry.key] { stored = v } else { stored = try self.entry(forKey: entry.key)?.version }
-                if let stored, entry.version <= stored { continue }
-                current[entry.key] = entry.version
-                try upsert(entry)
-                // A later entry in the batch that wins the same key replaces the earlier one in the result.
-                if let earlier = winnerIndexByKey[entry.key] { winners.removeAll { $0 == earlier } }
-                winnerIndexByKey[entry.key] = index
-                winners.append(index)
+                let keyBytes = Array(entry.key.utf8)
+                // Not `??`: its autoclosure would widen the typed throw to `any Error`.
+                let current: Version?
+                if let earlier = written[keyBytes] { current = earlier.version } else { current = try storedVersion(forKey: entry.key) }
+                if let current, entry.version <= current { continue }
+                try write(entry)
+                written[keyBytes] = (index, entry.version)
             }
-            try execute("COMMIT")
-            return winners.map { entries[$0] }
+            try run(Store.sqlCommit, "commit")
+            var changed = [Bool](repeating: false, count: entries.count)
+            for winner in written.values { changed[winner.index] = true }
+            return entries.indices.filter { changed[$0] }.map { entries[$0] }
         } catch {
-            try? execute("ROLLBACK")
+            // If SQLite already rolled back (e.g. on SQLITE_FULL), ROLLBACK fails harmlessly.
+            try? run(Store.sqlRollback, "roll back")
             throw error
         }
     }
 
-    private func upsert(_ entry: Entry) throws(StoreError) {
-        let statement = try prepared("""
-            INSERT INTO entries(key, value, hlc_ms, hlc_logical, origin) VALUES(?1, ?2, ?3, ?4, ?5)
-            ON CONFLICT(key) DO UPDATE SET value=excluded.value, hlc_ms=excluded.hlc_ms,
-                hlc_logical=excluded.hlc_logical, origin=excluded.origin
-            """)
-        defer { sqlite3_reset(statement) }
-        bindText(statement, 1, entry.key)
-        if let value = entry.value { bindText(statement, 2, value) } else { sqlite3_bind_null(statement, 2) }
-        sqlite3_bind_int64(statement, 3, Int64(bitPattern: entry.version.hlc.physicalMillis))
-        sqlite3_bind_int64(statement, 4, Int64(entry.version.hlc.logical))
-        bindBlob(statement, 5, entry.version.origin)
-        try step(statement, "write \(entry.key)", expect: SQLITE_DONE)
+    private func storedVersion(forKey key: String) throws(StoreError) -> Version? {
+        let statement = try connection.prepared(Store.sqlVersion)
+        defer { connection.done(statement) }
+        statement.bind(1, text: key)
+        guard try connection.step(statement, "read the version of key \(key)") else { return nil }
+        return Version(hlc: Store.hlc(statement, 0), origin: statement.blob(2))
+    }
+
+    private func write(_ entry: Entry) throws(StoreError) {
+        let statement = try connection.prepared(Store.sqlUpsert)
+        statement.bind(1, text: entry.key)
+        if let value = entry.value { statement.bind(2, text: value) } else { statement.bindNull(2) }
+        // Stored as the bit pattern: SQLite integers are signed, HLC milliseconds are not.
+        statement.bind(3, int64: Int64(bitPattern: entry.version.hlc.physicalMillis))
+        statement.bind(4, int64: Int64(entry.version.hlc.logical))
+        statement.bind(5, blob: entry.version.origin)
+        _ = try connection.step(statement, "write key \(entry.key)")
+    }
+
+    private func run(_ sql: String, _ operation: String) throws(StoreError) {
+        _ = try connection.step(try connection.prepared(sql), operation)
     }
 
     // MARK: - Reads
 
-    /// The entry for `key`, tombstones included.
+    /// The entry stored for `key`, tombstones included; nil if the key was never written.
     public func entry(forKey key: String) throws(StoreError) -> Entry? {
-        let statement = try prepared("SELECT key, value, hlc_ms, hlc_logical, origin FROM entries WHERE key = ?1")
-        defer { sqlite3_reset(statement) }
-        bindText(statement, 1, key)
-        guard try step(statement, "read \(key)", expect: SQLITE_ROW) else { return nil }
-        return row(statement)
+        let statement = try connection.prepared(Store.sqlEntry)
+        defer { connection.done(statement) }
+        statement.bind(1, text: key)
+        guard try connection.step(statement, "read key \(key)") else { return nil }
+        return Store.entry(statement)
     }
 
-    /// Live entries (no tombstones) whose key starts with `prefix` (exact bytes), by key bytes.
+    /// Live entries (no tombstones) whose key starts with `prefix`, ordered by key bytes, at
+    /// most `limit` of them (nil: all; negative counts as 0). nil or "" lists everything.
+    ///
+    /// The match is exact on bytes: a range on the primary key rather than LIKE, which is
+    /// case-insensitive for ASCII and treats `%` and `_` as wildcards.
     public func list(prefix: String?, limit: Int? = nil) throws(StoreError) -> [Entry] {
-        try select(prefix: prefix, limit: limit, includeTombstones: false)
-    }
-
-    /// Every entry including tombstones, by key: for dumps and comparisons.
-    public func allEntries() throws(StoreError) -> [Entry] {
-        try select(prefix: nil, limit: nil, includeTombstones: true)
-    }
-
-    private func select(prefix: String?, limit: Int?, includeTombstones: Bool) throws(StoreError) -> [Entry] {
-        // A range on the primary key rather than LIKE: LIKE is case-insensitive for ASCII and
-        // treats % and _ as wildcards. TEXT compares with memcmp (BINARY), so bytes order it.
-        let statement = try prepared("""
-            SELECT key, value, hlc_ms, hlc_logical, origin FROM entries
-            WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 OR value IS NOT NULL)
-            ORDER BY key LIMIT ?4
-            """)
-        defer { sqlite3_reset(statement) }
         let lower = Array((prefix ?? "").utf8)
-        bindBytesAsText(statement, 1, lower)
-        if let upper = Store.upperBound(forPrefix: lower) { bindBytesAsText(statement, 2, upper) } else { sqlite3_bind_null(statement, 2) }
-        sqlite3_bind_int(statement, 3, includeTombstones ? 1 : 0)
-        sqlite3_bind_int64(statement, 4, Int64(limit ?? -1))
-        var result: [Entry] = []
-        while try step(statement, "list", expect: SQLITE_ROW) { result.append(row(statement)) }
-        return result
+        // -1 is SQLite's "no limit".
+        let count = limit.map { Int64(max(0, $0)) } ?? -1
+        let statement: SQLiteStatement
+        if let upper = Store.upperBound(forPrefix: lower) {
+            statement = try connection.prepared(Store.sqlListRange)
+            statement.bind(2, textBytes: upper)
+            statement.bind(3, int64: count)
+        } else {
+            // Two statements, not "?2 IS NULL OR key < ?2": with the OR, SQLite uses only
+            // the lower bound of the index and scans to the end of the table.
+            statement = try connection.prepared(Store.sqlListFrom)
+            statement.bind(2, int64: count)
+        }
+        statement.bind(1, textBytes: lower)
+        return try rows(statement, "list keys")
     }
 
-    /// The smallest byte string greater than every string starting with `prefix`, or nil when
-    /// there is none (empty prefix, or all 0xFF).
+    /// Every entry including tombstones, ordered by key bytes: for dumps and comparisons.
+    public func allEntries() throws(StoreError) -> [Entry] {
+        try rows(try connection.prepared(Store.sqlAll), "read all entries")
+    }
+
+    /// How many keys hold a value and how many hold a tombstone.
+    public func counts() throws(StoreError) -> (live: Int, tombstones: Int) {
+        let statement = try connection.prepared(Store.sqlCounts)
+        defer { connection.done(statement) }
+        guard try connection.step(statement, "count entries") else { return (0, 0) }
+        return (Int(statement.int64(0)), Int(statement.int64(1)))
+    }
+
+    /// The greatest clock value of any stored version (`.zero` when empty), so a restarted
+    /// node's clock starts above every version it holds.
+    public func greatestHLC() throws(StoreError) -> HLC {
+        let statement = try connection.prepared(Store.sqlGreatest)
+        defer { connection.done(statement) }
+        guard try connection.step(statement, "read the greatest version") else { return .zero }
+        return Store.hlc(statement, 0)
+    }
+
+    /// The smallest byte string greater than every string that starts with `prefix`, or nil
+    /// when there is none (empty prefix, or only 0xFF bytes, which UTF-8 never contains).
     static func upperBound(forPrefix prefix: [UInt8]) -> [UInt8]? {
         var bound = prefix
         while let last = bound.last {
@@ -176,110 +280,49 @@ public final class Store {
         return nil
     }
 
-    public func counts() throws(StoreError) -> (live: Int, tombstones: Int) {
-        let statement = try prepared("SELECT count(value), count(*) - count(value) FROM entries")
-        defer { sqlite3_reset(statement) }
-        _ = try step(statement, "count", expect: SQLITE_ROW)
-        return (Int(sqlite3_column_int64(statement, 0)), Int(sqlite3_column_int64(statement, 1)))
+    private func rows(_ statement: SQLiteStatement, _ operation: String) throws(StoreError) -> [Entry] {
+        var result: [Entry] = []
+        while try connection.step(statement, operation) { result.append(Store.entry(statement)) }
+        return result
     }
 
-    /// The greatest clock value stored, so a restarted node's clock starts above it.
-    public func greatestHLC() throws(StoreError) -> HLC {
-        let statement = try prepared("SELECT hlc_ms, hlc_logical FROM entries ORDER BY hlc_ms DESC, hlc_logical DESC LIMIT 1")
-        defer { sqlite3_reset(statement) }
-        guard try step(statement, "read the greatest version", expect: SQLITE_ROW) else { return .zero }
-        return HLC(physicalMillis: UInt64(bitPattern: sqlite3_column_int64(statement, 0)),
-                   logical: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1)))
+    private static func entry(_ statement: SQLiteStatement) -> Entry {
+        Entry(key: statement.text(0) ?? "", value: statement.text(1),
+              version: Version(hlc: hlc(statement, 2), origin: statement.blob(4)))
     }
 
-    // MARK: - SQLite plumbing
-
-    private func row(_ statement: OpaquePointer) -> Entry {
-        let key = columnText(statement, 0) ?? ""
-        let value = sqlite3_column_type(statement, 1) == SQLITE_NULL ? nil : (columnText(statement, 1) ?? "")
-        let hlc = HLC(physicalMillis: UInt64(bitPattern: sqlite3_column_int64(statement, 2)),
-                      logical: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 3)))
-        let count = Int(sqlite3_column_bytes(statement, 4))
-        let origin = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, 4), count: count))
-        return Entry(key: key, value: value, version: Version(hlc: hlc, origin: origin))
+    /// Reads `hlc_ms` at `column` and `hlc_logical` after it.
+    private static func hlc(_ statement: SQLiteStatement, _ column: Int32) -> HLC {
+        HLC(physicalMillis: UInt64(bitPattern: statement.int64(column)),
+            logical: UInt32(truncatingIfNeeded: statement.int64(column + 1)))
     }
 
-    private func columnText(_ statement: OpaquePointer, _ column: Int32) -> String? {
-        guard let text = sqlite3_column_text(statement, column) else { return nil }
-        let count = Int(sqlite3_column_bytes(statement, column))
-        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    /// A pragma's answer, for tests that check the connection's settings.
+    func pragma(_ name: String) throws(StoreError) -> String? {
+        try connection.texts("PRAGMA \(name)").first
     }
 
-    /// SQLite copies bound values at once with this destructor (SQLITE_TRANSIENT).
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    // MARK: - SQL
 
-    private func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
-        bindBytesAsText(statement, index, Array(text.utf8))
-    }
+    private static let columns = "key, value, hlc_ms, hlc_logical, origin"
+    private static let sqlBegin = "BEGIN IMMEDIATE"
+    private static let sqlCommit = "COMMIT"
+    private static let sqlRollback = "ROLLBACK"
+    private static let sqlVersion = "SELECT hlc_ms, hlc_logical, origin FROM entries WHERE key = ?1"
+    private static let sqlEntry = "SELECT \(columns) FROM entries WHERE key = ?1"
+    private static let sqlUpsert = """
+        INSERT INTO entries(\(columns)) VALUES(?1, ?2, ?3, ?4, ?5)
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value, hlc_ms = excluded.hlc_ms,
+            hlc_logical = excluded.hlc_logical, origin = excluded.origin
+        """
+    // TEXT compares with memcmp under the default BINARY collation, so these order by bytes.
+    private static let sqlListRange = "SELECT \(columns) FROM entries WHERE key >= ?1 AND key < ?2 AND value IS NOT NULL ORDER BY key LIMIT ?3"
+    private static let sqlListFrom = "SELECT \(columns) FROM entries WHERE key >= ?1 AND value IS NOT NULL ORDER BY key LIMIT ?2"
+    private static let sqlAll = "SELECT \(columns) FROM entries ORDER BY key"
+    private static let sqlCounts = "SELECT count(value), count(*) - count(value) FROM entries"
+    // Milliseconds of 2^63 and more are stored negative: those sort first, as the larger.
+    private static let sqlGreatest = "SELECT hlc_ms, hlc_logical FROM entries ORDER BY hlc_ms < 0 DESC, hlc_ms DESC, hlc_logical DESC LIMIT 1"
 
-    private func bindBytesAsText(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            // An empty array may have no base address; SQLite wants a pointer for "" (not NULL).
-            let pointer = buffer.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-            _ = sqlite3_bind_text(statement, index, pointer.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Store.transient)
-        }
-    }
-
-    private func bindBlob(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            if let base = raw.baseAddress {
-                _ = sqlite3_bind_blob(statement, index, base, Int32(raw.count), Store.transient)
-            } else {
-                _ = sqlite3_bind_zeroblob(statement, index, 0)
-            }
-        }
-    }
-
-    /// Steps once; returns true for a row, false when done.
-    @discardableResult
-    private func step(_ statement: OpaquePointer, _ operation: String, expect: Int32) throws(StoreError) -> Bool {
-        let rc = sqlite3_step(statement)
-        switch rc {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
-        default: throw .sqlite(operation: operation, code: rc, message: errorMessage())
-        }
-    }
-
-    private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
-        guard let db else { throw .sqlite(operation: "prepare", code: SQLITE_MISUSE, message: "store is closed") }
-        var statement: OpaquePointer?
-        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard rc == SQLITE_OK, let statement else {
-            throw .sqlite(operation: "prepare", code: rc, message: errorMessage())
-        }
-        statements[sql] = statement
-        return statement
-    }
-
-    private func execute(_ sql: String) throws(StoreError) {
-        guard let db else { throw .sqlite(operation: sql, code: SQLITE_MISUSE, message: "store is closed") }
-        let rc = sqlite3_exec(db, sql, nil, nil, nil)
-        guard rc == SQLITE_OK else { throw .sqlite(operation: sql, code: sqlite3_extended_errcode(db), message: errorMessage()) }
-    }
-
-    private func queryText(_ sql: String) throws(StoreError) -> String? {
-        guard let db else { throw .sqlite(operation: sql, code: SQLITE_MISUSE, message: "store is closed") }
-        var statement: OpaquePointer?
-        let rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
-        guard rc == SQLITE_OK, let statement else {
-            throw .sqlite(operation: sql, code: sqlite3_extended_errcode(db), message: errorMessage())
-        }
-        defer { sqlite3_finalize(statement) }
-        let stepped = sqlite3_step(statement)
-        guard stepped == SQLITE_ROW || stepped == SQLITE_DONE else {
-            throw .sqlite(operation: sql, code: sqlite3_extended_errcode(db), message: errorMessage())
-        }
-        return stepped == SQLITE_ROW ? columnText(statement, 0) : nil
-    }
-
-    private func errorMessage() -> String {
-        db.map { String(cString: sqlite3_errmsg($0)) } ?? "store is closed"
-    }
+    private static let allStatements = [sqlBegin, sqlCommit, sqlRollback, sqlVersion, sqlEntry, sqlUpsert,
+                                        sqlListRange, sqlListFrom, sqlAll, sqlCounts, sqlGreatest]
 }
