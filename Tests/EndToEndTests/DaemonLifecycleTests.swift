@@ -161,3 +161,30 @@ struct DaemonLifecycleTests {
         #expect(log.contains("peer id: 12D3KooW"))
     }
 }
+
+/// The prompt on a real terminal: `script` gives p2p-syncctl a pseudo-terminal, so libedit's
+/// history (Up arrow) and line editing (Left arrow, insert) are exercised as a person uses them.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct InteractivePromptTests {
+    @Test func historyAndLineEditingWorkOnATerminal() throws {
+        let node = DaemonHarness()
+        try node.start()
+        let prompt = try ChildProcess("/usr/bin/script", ["-qfec", "\(BuiltProducts.path("p2p-syncctl")) --data-dir \(node.dataDir)", "/dev/null"],
+                                      directory: node.directory.path, name: "tty", environment: ["HOME": node.directory.path, "TERM": "xterm"],
+                                      stdin: true)
+        for input in ["add hk one\n", "get hk\n", "\u{1b}[A\u{1b}[A\n", "get k\u{1b}[Dh\n", "exit\n"] {
+            prompt.writeStdin(input)
+            usleep(400_000)
+        }
+        prompt.closeStdin()
+        #expect(prompt.waitForExit(timeout: 10) == 0)
+        let screen = prompt.stdout
+        // Up, Up recalled `add hk one` and ran it again.
+        #expect(screen.components(separatedBy: "stored hk").count - 1 == 2, "\(screen)")
+        // `get k`, Left, `h` is `get hk`.
+        #expect(screen.components(separatedBy: "one\r\n").count - 1 >= 2, "\(screen)")
+        let history = try String(contentsOfFile: node.directory.file(".p2p-syncctl_history"), encoding: .utf8)
+        // libedit writes its own format (`_HiStOrY_V2_`, spaces as \040).
+        #expect(history.contains("add\\040hk\\040one"), "\(history)")
+    }
+}
