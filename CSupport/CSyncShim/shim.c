@@ -10,3 +10,9 @@ int csync_posix_spawn_setsid(void) { return POSIX_SPAWN_SETSID; }
 
 // A daemon must not keep descriptors its launcher inherited (glibc 2.34+, GNU extension).
 int csync_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest) { return posix_spawn_file_actions_addclosefrom_np(actions, lowest); }
+
+// mallopt is in <malloc.h>, which Glibc's Swift module does not export.
+#include <malloc.h>
+int csync_mallopt(int option, int value) { return mallopt(option, value); }
+int csync_m_mmap_threshold(void) { return M_MMAP_THRESHOLD; }
+int csync_m_trim_threshold(void) { return M_TRIM_THRESHOLD; }

@@ -53,6 +53,9 @@ static inline size_t csync_sun_path_size(void) { return sizeof(((struct sockaddr
 /// accept4 is declared only under _GNU_SOURCE, which shim.c defines.
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 int csync_posix_spawn_setsid(void);
+int csync_mallopt(int option, int value);
+int csync_m_mmap_threshold(void);
+int csync_m_trim_threshold(void);
 #include <spawn.h>
 int csync_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest);
 
