@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "p2p-syncctl", dependencies: [
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON"], path: "perf/Sources/p2p-sync-bench"),
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto"], path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -4,6 +4,7 @@ import Glibc
 import ControlProtocol
 import Foundation
 import JSON
+import P2PCrypto
 
 // Benchmarks against running p2p-syncd processes (perf/run starts them):
 //   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B]
@@ -12,6 +13,9 @@ import JSON
 //       connection set-up: `connect` (TCP, multistream, Noise, yamux, identify) then `disconnect`.
 //   p2p-sync-bench tcp [--bytes N]
 //       the machine's raw loopback TCP throughput, one stream, for comparison.
+//   p2p-sync-bench crypto [--milliseconds N]
+//       the crypto floors on one core: ChaCha20-Poly1305 (64 KiB messages, as Noise frames),
+//       X25519 and Ed25519 operations per second.
 // Each prints one JSON line per measurement.
 
 func monotonicSeconds() -> Double {
@@ -136,11 +140,45 @@ func tcpBench(_ o: [String: Int]) {
     emit(["bench": "tcp", "bytes": .int(total), "seconds": .double(seconds), "mb_per_s": .double(Double(total) / seconds / 1e6)])
 }
 
+/// Runs `body` repeatedly for about `milliseconds`; returns operations per second.
+func rate(milliseconds: Int, _ body: () -> Void) -> Double {
+    let start = monotonicSeconds()
+    var count = 0
+    while monotonicSeconds() - start < Double(milliseconds) / 1000 {
+        for _ in 0..<16 { body() }
+        count += 16
+    }
+    return Double(count) / (monotonicSeconds() - start)
+}
+
+func cryptoBench(_ o: [String: Int]) {
+    let ms = o["milliseconds"] ?? 1000
+    let key = SecureRandom.bytes(32)
+    let message = [UInt8](repeating: 7, count: 65519)
+    var nonce: UInt64 = 0
+    let seals = rate(milliseconds: ms) {
+        _ = ChaChaPolyIETF.seal(key: key, nonce: nonce, associatedData: [], plaintext: message)
+        nonce += 1
+    }
+    let a = X25519KeyPair.generate(), b = X25519KeyPair.generate()
+    let dh = rate(milliseconds: ms) { _ = try? a.sharedSecret(with: b.publicKey) }
+    let keygen = rate(milliseconds: ms) { _ = X25519KeyPair.generate() }
+    let identity = Ed25519PrivateKey.generate()
+    let signed = Array(repeating: UInt8(1), count: 56)
+    let signature = identity.sign(signed)
+    let signs = rate(milliseconds: ms) { _ = identity.sign(signed) }
+    let verifies = rate(milliseconds: ms) { _ = identity.publicKey.verify(signature: signature, message: signed) }
+    emit(["bench": "crypto", "chacha20poly1305_mb_per_s": .double(seals * Double(message.count) / 1e6),
+          "x25519_dh_per_s": .double(dh), "x25519_keygen_per_s": .double(keygen),
+          "ed25519_sign_per_s": .double(signs), "ed25519_verify_per_s": .double(verifies)])
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "control" where arguments.count >= 2: controlBench(socket: arguments[1], options(arguments[2...]))
 case "connect" where arguments.count >= 3: connectBench(socket: arguments[1], address: arguments[2], options(arguments[3...]))
 case "tcp": tcpBench(options(arguments[1...]))
+case "crypto": cryptoBench(options(arguments[1...]))
 default:
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | tcp [--bytes N]")
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | tcp [--bytes N] | crypto [--milliseconds N]")
 }
