@@ -131,6 +131,7 @@ public enum PubsubError: Error, Equatable, Sendable, CustomStringConvertible {
     case badSignature
     case keyDoesNotMatchAuthor
     case unsupportedKey(String)
+    case tooLarge(bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -139,6 +140,7 @@ public enum PubsubError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badSignature: "message signature does not verify"
         case .keyDoesNotMatchAuthor: "message key does not belong to its author"
         case .unsupportedKey(let why): "message signed with an unsupported key: \(why)"
+        case .tooLarge(let bytes, let limit): "message of \(bytes) bytes does not fit in one \(limit)-byte RPC"
         }
     }
 }
