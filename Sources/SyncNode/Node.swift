@@ -33,6 +33,7 @@ public final class Node {
     private let control: ControlServer
     private let local: LocalPeer
     private let peers: PeerManager
+    private let gossip: GossipService
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -72,6 +73,11 @@ public final class Node {
         control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
         local = LocalPeer(identity: key)
         peers = PeerManager(reactor: reactor, local: local, logger: sink.logger("swarm"))
+        gossip = GossipService(topic: configuration.topic, identity: key, reactor: reactor, engine: engine,
+                               logger: sink.logger("gossip"))
+        peers.onPubsubReady = { [unowned gossip] c, p in gossip.pubsubReady(c, p) }
+        peers.onPubsubRPC = { [unowned gossip] c, rpc in gossip.received(rpc, on: c) }
+        peers.onConnectionClosed = { [unowned gossip] c in gossip.connectionClosed(c) }
 
         try listen()
         local.listenAddresses = listenAddresses
@@ -134,6 +140,7 @@ public final class Node {
 
     private func shutDown() {
         engine.commitStaged()
+        gossip.stop()
         peers.closeAll()
         control.stop()
         tcpListener?.close()
@@ -163,11 +170,12 @@ public final class Node {
         case .put(let key, let value):
             engine.stagePut(key: key, value: value) { result in
                 switch result {
-                case .success(let entry):
-                    var json = entry.json
+                case .success(let write):
+                    var json = write.entry.json
                     if case .object(var fields) = json {
                         fields["value"] = nil
-                        fields["delivery"] = "local"
+                        fields["delivery"] = .string(write.delivery.text)
+                        if case .sent(let n) = write.delivery { fields["peers"] = .int(n) }
                         json = .object(fields)
                     }
                     session.send(.success(id: id, result: json))
@@ -179,9 +187,14 @@ public final class Node {
             let existed = (try? engine.get(key: key)) != nil
             engine.stageDelete(key: key) { result in
                 switch result {
-                case .success(let entry):
-                    var json = entry.json
-                    if case .object(var fields) = json { fields["existed"] = .bool(existed); json = .object(fields) }
+                case .success(let write):
+                    var json = write.entry.json
+                    if case .object(var fields) = json {
+                        fields["existed"] = .bool(existed)
+                        fields["delivery"] = .string(write.delivery.text)
+                        if case .sent(let n) = write.delivery { fields["peers"] = .int(n) }
+                        json = .object(fields)
+                    }
                     session.send(.success(id: id, result: json))
                 case .failure(let error):
                     session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
@@ -322,6 +335,9 @@ public final class Node {
             "control_clients": .int(control.sessionCount),
             "local_writes": .int(engine.localWrites),
             "commits": .int(engine.commits),
+            "remote_applied": .int(engine.remoteApplied),
+            "remote_superseded": .int(engine.remoteSuperseded),
+            "gossip": gossip.statusJSON,
         ]
     }
 

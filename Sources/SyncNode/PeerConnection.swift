@@ -1,3 +1,4 @@
+import Gossipsub
 import Identify
 import Multistream
 import Noise
@@ -20,6 +21,11 @@ final class PeerConnection {
     static let identifyPushProtocol = "/ipfs/id/push/1.0.0"
     static let pingProtocol = "/ipfs/ping/1.0.0"
     static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol, PerfProtocol.id]
+        + PubsubProtocolID.allCases.map(\.rawValue)
+    /// Pubsub RPCs we accept (DESIGN.md section 6: go and py send up to 1 MiB).
+    static let maxPubsubFrame = 1 << 20
+    /// A peer that lets this much pile up unread on its pubsub stream is dropped.
+    static let maxPubsubBacklog = 16 << 20
 
     /// Bulk senders (perf) keep at most this much queued in yamux and in the socket's output,
     /// topping up as the window and the socket drain: memory stays bounded whatever the size.
@@ -48,9 +54,13 @@ final class PeerConnection {
         case perfServing(PerfServer)
         /// Sending bulk bytes (perf download as server) or waiting for them (perf client).
         case perfTransfer
+        /// The peer's pubsub stream: RPCs in, nothing out.
+        case pubsubReading(RPCFrameReader)
+        /// Our pubsub stream to the peer: RPCs out; anything the peer sends on it is ignored.
+        case pubsubWriting
     }
 
-    private enum OutboundPurpose { case identify, ping, perf }
+    private enum OutboundPurpose { case identify, ping, perf, pubsub }
 
     let number: Int
     let direction: Direction
@@ -80,6 +90,13 @@ final class PeerConnection {
     var onIdentified: ((PeerConnection) -> Void)?
     var onRTT: ((PeerConnection, Duration) -> Void)?
     var onClosed: ((PeerConnection, String) -> Void)?
+    /// Our pubsub stream is open, speaking the protocol given.
+    var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
+    var onPubsubRPC: ((PeerConnection, PubsubRPC) -> Void)?
+
+    private var pubsubOutbound: StreamID?
+    private var pubsubInbound: StreamID?
+    private(set) var pubsubProtocol: PubsubProtocolID?
 
     init(number: Int, direction: Direction, connection: StreamConnection, address: String, expectedPeer: PeerID?,
          local: LocalPeer, logger: Logger, now: Instant) {
@@ -196,6 +213,7 @@ final class PeerConnection {
             for event in events { try handle(event) }
         }
         openStream(for: .identify)
+        openStream(for: .pubsub)
         flush()
     }
 
@@ -218,6 +236,8 @@ final class PeerConnection {
         case .remoteClosedWrite(let id):
             streamEnded(id)
         case .streamReset(let id), .streamClosed(let id):
+            if id == pubsubOutbound { pubsubOutbound = nil; logger.debug("connection \(number): \(label) closed our pubsub stream") }
+            if id == pubsubInbound { pubsubInbound = nil }
             streams[id] = nil
             bulk[id] = nil
             if let run = perfRuns.removeValue(forKey: id), event == .streamReset(id) {
@@ -255,6 +275,12 @@ final class PeerConnection {
             case PerfProtocol.id:
                 streams[id] = .perfServing(PerfServer())
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+            case let proto where PubsubProtocolID(rawValue: proto) != nil:
+                // One inbound pubsub stream per peer: a new one replaces the old (as go does).
+                if let old = pubsubInbound, old != id { reset(old) }
+                pubsubInbound = id
+                streams[id] = .pubsubReading(RPCFrameReader(maxFrameBytes: PeerConnection.maxPubsubFrame))
+                if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
             default:  // ping
                 streams[id] = .pingServing(PingResponder())
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
@@ -280,10 +306,26 @@ final class PeerConnection {
                 write(PerfProtocol.header(downloadBytes: download), on: id)
                 streams[id] = .perfTransfer
                 bulk[id] = perfRuns[id]?.upload ?? 0
+            case .pubsub:
+                streams[id] = .pubsubWriting
+                pubsubOutbound = id
+                let proto = PubsubProtocolID(rawValue: agreement.protocolID) ?? .meshsub11
+                pubsubProtocol = proto
+                logger.debug("connection \(number): pubsub with \(label) on \(proto.rawValue)")
+                onPubsubReady?(self, proto)
             }
             if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
-        case .identifyServed, .perfTransfer:
+        case .identifyServed, .perfTransfer, .pubsubWriting:
             break
+        case .pubsubReading(var reader):
+            // A malformed or oversized RPC throws: the connection closes and the reason is logged.
+            let frames = try reader.receivedBytes(bytes)
+            streams[id] = .pubsubReading(reader)
+            for frame in frames {
+                let rpc = try PubsubRPC(decoding: frame)
+                onPubsubRPC?(self, rpc)
+                if closed { return }
+            }
         case .perfServing(var server):
             server.receivedBytes(bytes)
             streams[id] = .perfServing(server)
@@ -354,8 +396,10 @@ final class PeerConnection {
             case .identify: proto = PeerConnection.identifyProtocol
             case .ping: proto = PeerConnection.pingProtocol
             case .perf: proto = PerfProtocol.id
+            case .pubsub: proto = ""
             }
-            var negotiation = MultistreamNegotiation(role: .dialer(proposals: [proto]))
+            let proposals = purpose == .pubsub ? PubsubProtocolID.allCases.map(\.rawValue) : [proto]
+            var negotiation = MultistreamNegotiation(role: .dialer(proposals: proposals))
             write(negotiation.start(), on: id)
             streams[id] = .negotiatingOutbound(negotiation, purpose: purpose)
             return id
@@ -395,6 +439,18 @@ final class PeerConnection {
             } else {
                 bulk[id] = left
             }
+        }
+        flush()
+    }
+
+    /// Sends one RPC on our pubsub stream (it must be open: `onPubsubReady` came).
+    func sendPubsub(_ rpc: PubsubRPC) {
+        guard !closed, let id = pubsubOutbound else { return }
+        write(RPCFrameReader.frame(rpc.encoded()), on: id)
+        if let backlog = yamux?.pendingBytes(on: id), backlog > PeerConnection.maxPubsubBacklog {
+            logger.info("connection \(number): \(label) is not reading its pubsub stream (\(backlog) bytes waiting); closing")
+            close("peer stopped reading pubsub messages")
+            return
         }
         flush()
     }

@@ -1,3 +1,4 @@
+import Gossipsub
 import JSON
 import P2PCrypto
 import Reactor
@@ -33,6 +34,10 @@ final class PeerManager {
     private var handshakeTimers: [Int: TimerID] = [:]
     private var pingTimer: TimerID?
     private var rng = SystemRandomNumberGenerator()
+    /// Pubsub hooks, for the gossip service.
+    var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
+    var onPubsubRPC: ((PeerConnection, PubsubRPC) -> Void)?
+    var onConnectionClosed: ((PeerConnection) -> Void)?
 
     init(reactor: Reactor, local: LocalPeer, logger: Logger) {
         self.reactor = reactor
@@ -106,6 +111,8 @@ final class PeerManager {
         connection.onIdentified = { [unowned self] c in self.identified(c) }
         connection.onRTT = { [unowned self] c, rtt in self.logger.trace("ping \(c.label): \(rtt.milliseconds) ms") }
         connection.onClosed = { [unowned self] c, reason in self.closed(c, reason: reason) }
+        connection.onPubsubReady = { [unowned self] c, p in self.onPubsubReady?(c, p) }
+        connection.onPubsubRPC = { [unowned self] c, rpc in self.onPubsubRPC?(c, rpc) }
         handshakeTimers[connection.number] = reactor.schedule(after: PeerManager.handshakeTimeout) { [weak self, weak connection] in
             guard let self, let connection else { return }
             self.handshakeTimers[connection.number] = nil
@@ -157,6 +164,7 @@ final class PeerManager {
 
     private func closed(_ connection: PeerConnection, reason: String) {
         connections[connection.number] = nil
+        onConnectionClosed?(connection)
         if let timer = handshakeTimers.removeValue(forKey: connection.number) { reactor.cancel(timer) }
         logger.info("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] {

@@ -2,6 +2,30 @@ import JSON
 import SyncStore
 import Wire
 
+/// A local write once it is on disk, and where it went.
+public struct CommittedWrite {
+    public let entry: Entry
+    public let delivery: WriteDelivery
+}
+
+/// What happened to a local write on the network (`add` shows it).
+public enum WriteDelivery: Equatable, Sendable {
+    /// Sent to this many peers subscribed to the topic.
+    case sent(peers: Int)
+    /// No peer subscribed to the topic yet: held and sent when one does.
+    case queued
+    /// Not replicated (no network service, e.g. in tests of the engine alone).
+    case localOnly
+
+    var text: String {
+        switch self {
+        case .sent: "sent"
+        case .queued: "queued"
+        case .localOnly: "local"
+        }
+    }
+}
+
 /// Where a change to the replica came from.
 public enum ChangeSource: String, Sendable {
     case local
@@ -14,20 +38,27 @@ public enum ChangeSource: String, Sendable {
 /// burst of pipelined writes costs one fsync; each write's completion runs after its commit,
 /// which is what lets the control server acknowledge a write only once it is on disk.
 public final class SyncEngine {
-    public typealias Completion = (Result<Entry, StoreError>) -> Void
+    public typealias Completion = (Result<CommittedWrite, StoreError>) -> Void
 
     public let store: Store
     public let localOrigin: [UInt8]
     private var clock: HybridClock
     private let wallMillis: () -> UInt64
     private var staged: [(entry: Entry, completion: Completion)] = []
+    /// Writes from peers that passed validation, applied with the next commit.
+    private var stagedRemote: [Entry] = []
     private let logger: Logger
 
     /// Called for every entry that changed the replica, after it is committed.
     public var onChange: ((Entry, ChangeSource) -> Void)?
+    /// Sends committed local writes to the network; one answer per write, in order.
+    var publishLocal: (([Entry]) -> [WriteDelivery])?
 
     public private(set) var localWrites = 0
     public private(set) var commits = 0
+    /// Remote writes that changed the replica, and those that lost to a newer version.
+    public private(set) var remoteApplied = 0
+    public private(set) var remoteSuperseded = 0
 
     public init(store: Store, localOrigin: [UInt8], logger: Logger, wallMillis: @escaping () -> UInt64) throws(StoreError) {
         self.store = store
@@ -38,7 +69,7 @@ public final class SyncEngine {
         clock = HybridClock(lastIssued: try store.greatestHLC())
     }
 
-    public var hasStagedWrites: Bool { !staged.isEmpty }
+    public var hasStagedWrites: Bool { !staged.isEmpty || !stagedRemote.isEmpty }
 
     /// Stages a put; `completion` runs once it is committed (or failed). Invalid input fails at once.
     public func stagePut(key: String, value: String, completion: @escaping Completion) {
@@ -49,7 +80,15 @@ public final class SyncEngine {
             completion(.failure(error))
             return
         }
-        stage(Entry(key: key, value: value, version: nextVersion()), completion)
+        let entry = Entry(key: key, value: value, version: nextVersion())
+        let size = WriteMessage.json(entry).encoded().count
+        guard size <= WriteMessage.maxPublishedBytes - 12 else {
+            // DESIGN.md section 4: until catch-up can carry large writes, refuse rather than
+            // store a write that could never reach the other replicas.
+            completion(.failure(.invalidValue("this write is \(size) bytes as a gossip message; writes are replicated in messages of at most \(WriteMessage.maxPublishedBytes) bytes (values up to about 63 KiB of plain text)")))
+            return
+        }
+        stage(entry, completion)
     }
 
     /// Stages a delete (a tombstone, so that older puts cannot bring the key back).
@@ -63,6 +102,15 @@ public final class SyncEngine {
         stage(Entry(key: key, value: nil, version: nextVersion()), completion)
     }
 
+    /// Checks writes received from a peer against the clock rule and stages them for the next
+    /// commit. All or nothing: one version too far ahead refuses the whole message.
+    func stageRemote(_ entries: [Entry]) throws(ClockError) {
+        let wall = wallMillis()
+        guard let newest = entries.map(\.version.hlc).max() else { return }
+        try clock.observe(newest, wallMillis: wall)
+        stagedRemote += entries
+    }
+
     private func nextVersion() -> Version {
         Version(hlc: clock.tick(wallMillis: wallMillis()), origin: localOrigin)
     }
@@ -71,20 +119,32 @@ public final class SyncEngine {
         staged.append((entry, completion))
     }
 
-    /// Commits every staged write in one transaction, then runs their completions and
-    /// change notifications in the order they were staged.
+    /// Commits every staged write, local and remote, in one transaction, then publishes the
+    /// local ones and runs their completions and the change notifications in order.
     public func commitStaged() {
-        guard !staged.isEmpty else { return }
+        guard hasStagedWrites else { return }
         let batch = staged
+        let remote = stagedRemote
         staged.removeAll(keepingCapacity: true)
+        stagedRemote.removeAll(keepingCapacity: true)
+        let local = batch.map(\.entry)
         do {
-            let changed = try store.apply(batch.map(\.entry))
+            let changed = try store.apply(local + remote)
             commits += 1
             localWrites += batch.count
-            for item in batch { item.completion(.success(item.entry)) }
-            for entry in changed { onChange?(entry, .local) }
+            let deliveries = local.isEmpty ? [] : (publishLocal?(local) ?? Array(repeating: .localOnly, count: local.count))
+            for (index, item) in batch.enumerated() {
+                item.completion(.success(CommittedWrite(entry: item.entry, delivery: index < deliveries.count ? deliveries[index] : .localOnly)))
+            }
+            let localSet = Set(local)
+            for entry in changed {
+                let source: ChangeSource = localSet.contains(entry) ? .local : .remote
+                if source == .remote { remoteApplied += 1 }
+                onChange?(entry, source)
+            }
+            remoteSuperseded += remote.count - changed.filter { !localSet.contains($0) }.count
         } catch {
-            logger.error("commit of \(batch.count) writes failed: \(error)")
+            logger.error("commit of \(batch.count) local and \(remote.count) remote writes failed: \(error)")
             for item in batch { item.completion(.failure(error)) }
         }
     }

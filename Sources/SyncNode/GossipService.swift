@@ -1,0 +1,158 @@
+import Gossipsub
+import JSON
+import P2PCrypto
+import Reactor
+import SyncStore
+import Wire
+
+/// Replication over gossipsub: runs the router on the loop (heartbeat timer, peers' pubsub
+/// streams), publishes committed local writes on the topic and stages valid remote ones in
+/// the engine. The router decides; this class only carries its events to sockets and store.
+final class GossipService {
+    let topic: String
+    private var router: GossipsubRouter
+    private let reactor: Reactor
+    private let engine: SyncEngine
+    private let logger: Logger
+    /// The connection whose pubsub stream carries each peer's RPCs.
+    private var connections: [PeerID: PeerConnection] = [:]
+    private var heartbeatTimer: TimerID?
+    /// Application-level refusals (bad JSON, invalid entries, clock), a subset of the router's `invalid`.
+    private(set) var invalidPayloads = 0
+
+    init(topic: String, identity: Ed25519PrivateKey, reactor: Reactor, engine: SyncEngine, logger: Logger,
+         parameters: GossipsubParameters = GossipsubParameters()) {
+        self.topic = topic
+        self.reactor = reactor
+        self.engine = engine
+        self.logger = logger
+        var seed: UInt64 = 0
+        for byte in SecureRandom.bytes(8) { seed = seed << 8 | UInt64(byte) }
+        // Sequence numbers start at the wall clock in nanoseconds, as go and rust do, so a
+        // restarted node never reuses a message ID that peers may still remember.
+        router = GossipsubRouter(identity: identity, parameters: parameters, seed: seed,
+                                 firstSeqno: WallClock.nowMillis() &* 1_000_000)
+        engine.publishLocal = { [unowned self] entries in self.publish(entries) }
+        carry(router.subscribe(topic, now: now))
+        scheduleHeartbeat(after: .milliseconds(100))
+    }
+
+    private var now: UInt64 { reactor.now.nanoseconds / 1_000_000 }
+
+    func stop() {
+        if let heartbeatTimer { reactor.cancel(heartbeatTimer) }
+    }
+
+    // MARK: - Peers
+
+    func pubsubReady(_ connection: PeerConnection, _ protocolID: PubsubProtocolID) {
+        guard let peer = connection.remotePeer else { return }
+        connections[peer] = connection
+        carry(router.addPeer(peer, protocolID: protocolID, outbound: connection.direction == .outbound))
+    }
+
+    func connectionClosed(_ connection: PeerConnection) {
+        guard let peer = connection.remotePeer, connections[peer] === connection else { return }
+        connections[peer] = nil
+        router.removePeer(peer)
+    }
+
+    func received(_ rpc: PubsubRPC, on connection: PeerConnection) {
+        guard let peer = connection.remotePeer, connections[peer] === connection else { return }
+        let events = router.receive(rpc, from: peer, now: now) { [unowned self] message, author in
+            self.validate(message, author: author)
+        }
+        carry(events)
+    }
+
+    /// The application's check, which also stages the writes: the router calls it once per
+    /// new, correctly signed message, and forwards the message only when it is accepted.
+    private func validate(_ message: PubsubMessage, author: PeerID) -> ValidationResult {
+        do {
+            let entries = try WriteMessage.decode(message.data, author: author)
+            try engine.stageRemote(entries)
+            return .accept
+        } catch {
+            invalidPayloads += 1
+            return .reject("\(error)")
+        }
+    }
+
+    // MARK: - Publishing
+
+    /// Publishes committed local writes, batched into as few messages as fit.
+    private func publish(_ entries: [Entry]) -> [WriteDelivery] {
+        let (messages, tooLarge) = WriteMessage.batches(entries)
+        var delivery: [[UInt8]: WriteDelivery] = [:]
+        for (batch, data) in messages {
+            let outcome: WriteDelivery
+            do {
+                let (events, sentTo) = try router.publish(topic: topic, data: data, now: now)
+                carry(events)
+                outcome = sentTo > 0 ? .sent(peers: sentTo) : .queued
+            } catch {
+                logger.error("could not publish \(batch.count) writes: \(error)")
+                outcome = .localOnly
+            }
+            for entry in batch { delivery[Array(entry.key.utf8) + entry.version.origin + Self.versionBytes(entry.version.hlc)] = outcome }
+        }
+        for entry in tooLarge { logger.error("write of \(entry.key) is too large to replicate") }
+        return entries.map { delivery[Array($0.key.utf8) + $0.version.origin + Self.versionBytes($0.version.hlc)] ?? .localOnly }
+    }
+
+    private static func versionBytes(_ hlc: HLC) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: hlc.physicalMillis >> (8 * $0)) } + (0..<4).map { UInt8(truncatingIfNeeded: hlc.logical >> (8 * $0)) }
+    }
+
+    // MARK: - Loop
+
+    private func scheduleHeartbeat(after delay: Duration) {
+        heartbeatTimer = reactor.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            self.carry(self.router.heartbeat(now: self.now))
+            self.scheduleHeartbeat(after: .milliseconds(Int64(self.router.parameters.heartbeatMillis)))
+        }
+    }
+
+    private func carry(_ events: [RouterEvent]) {
+        for event in events {
+            switch event {
+            case .send(let peer, let rpc):
+                connections[peer]?.sendPubsub(rpc)
+            case .deliver:
+                break  // staged by `validate`; committed at the end of this loop turn
+            case .peerSubscribed(let peer, let topic):
+                logger.debug("\(peer) subscribed to \(topic)")
+            case .refused(let peer, let reason):
+                logger.info("gossip from \(peer) refused: \(reason)")
+            case .peerExchange(let topic, let peers):
+                logger.debug("peer exchange for \(topic): \(peers.count) peers (not dialed: no addresses)")
+            }
+        }
+    }
+
+    // MARK: - Views
+
+    var statusJSON: JSON {
+        let c = router.counters
+        return [
+            "topic": .string(topic),
+            "mesh_peers": .array(router.meshPeers(topic).map { .string($0.description) }),
+            "topic_peers": .int(router.topicPeers(topic).count),
+            "pubsub_peers": .int(router.peerCount),
+            "queued": .int(router.queuedCount(topic)),
+            "published": .int(c.published),
+            "received": .int(c.received),
+            "duplicates": .int(c.duplicates),
+            "invalid": .int(c.invalid),
+            "invalid_payloads": .int(invalidPayloads),
+            "ignored": .int(c.ignored),
+            "forwarded": .int(c.forwarded),
+            "sent_from_queue": .int(c.sentFromQueue),
+            "ihave_sent": .int(c.ihaveSent),
+            "iwant_sent": .int(c.iwantSent),
+            "iwant_answered": .int(c.iwantAnswered),
+            "heartbeats": .int(router.heartbeats),
+        ]
+    }
+}
