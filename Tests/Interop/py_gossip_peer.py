@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""A py-libp2p 0.8.1 gossipsub peer for p2p-sync's interop tests: TCP + Noise + yamux, Ed25519.
+
+Usage:
+  py_gossip_peer.py --topic TOPIC [--port P] [--connect MULTIADDR]... [--timeout SECONDS]
+
+Listens on /ip4/127.0.0.1/tcp/P (0 = any port), subscribes to TOPIC, dials each --connect
+address, and exits by itself after --timeout seconds (exit 0).
+
+Events on stdout, one JSON object per line:
+  {"event":"listening","peer_id":...,"addrs":[...]}      once listening and subscribed (first line)
+  {"event":"connected","peer_id":...}                     each new connection, outbound or inbound
+  {"event":"peer_subscribed","peer_id":...,"topic":...}   a remote peer's subscription to TOPIC is known
+  {"event":"message","from":...,"data":...,"seqno":...,"topic":...}
+                                                          a message from another peer on TOPIC
+                                                          (our own publishes are not echoed)
+  {"event":"published","data":...}                        a publish from stdin completed
+  {"event":"error","message":...}                         then exit 1
+Commands on stdin, one per line:
+  publish <rest of line>    publish the rest of the line (UTF-8) on TOPIC
+  quit                      exit 0
+EOF on stdin is not a quit: the peer keeps running until --timeout.
+Logs go to stderr.
+"""
+import argparse
+import json
+import os
+import sys
+
+import multiaddr
+import trio
+from libp2p import new_host
+from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.custom_types import TProtocol
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import info_from_p2p_addr
+import libp2p.pubsub.pubsub as pubsub_module
+from libp2p.pubsub.gossipsub import GossipSub
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.rpc_queue import RpcQueue
+from libp2p.tools.anyio_service import background_trio_service
+
+PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0"), TProtocol("/floodsub/1.0.0")]
+POLL_INTERVAL = 0.1
+
+# py hands messages to a subscription through a channel of 32 and silently drops the rest
+# ("fail to deliver message to subscription") when a burst arrives faster than our reader task
+# gets scheduled. subscribe() reads this module global, so make the channel big enough for bursts.
+pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = 100_000
+
+
+class _BigRpcQueue(RpcQueue):
+    """py's per-peer outbound queue holds 32 RPCs and drops the rest silently. Publishing (or
+    relaying) a burst fills it before the sender task runs, so give it room for bursts."""
+
+    def __init__(self, max_size=100_000, **kwargs):
+        super().__init__(max_size, **kwargs)
+
+
+pubsub_module.RpcQueue = _BigRpcQueue  # Pubsub._handle_new_peer calls RpcQueue() by this name
+
+
+def emit(event, **fields):
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class Peer:
+    def __init__(self, host, pubsub, topic, scope):
+        self.host = host
+        self.pubsub = pubsub
+        self.topic = topic
+        self.scope = scope
+        self.me = host.get_id()
+        self.connected = set()
+        self.result = 0
+
+    def fail(self, message):
+        """Report an error, then stop everything: the process exits 1."""
+        if self.result == 0:
+            emit("error", message=message)
+        self.result = 1
+        self.scope.cancel()
+
+    def quit(self):
+        self.scope.cancel()
+
+    def note_connected(self, peer_id):
+        if peer_id not in self.connected and peer_id != self.me:
+            self.connected.add(peer_id)
+            emit("connected", peer_id=str(peer_id))
+
+    async def connect_all(self, addresses):
+        for address in addresses:
+            try:
+                info = info_from_p2p_addr(multiaddr.Multiaddr(address))
+                await self.host.connect(info)
+            except Exception as error:
+                self.fail(f"connect {address}: {type(error).__name__}: {error}")
+                return
+            self.note_connected(info.peer_id)
+
+    async def watch(self):
+        # py has no simple callbacks for new connections or remote subscriptions: poll both.
+        subscribed = set()
+        while True:
+            now_connected = set(self.host.get_network().connections.keys())
+            self.connected &= now_connected  # forget peers that went away, to report reconnects
+            for peer_id in now_connected:
+                self.note_connected(peer_id)
+            now_subscribed = set(self.pubsub.peer_topics.get(self.topic, ()))
+            for peer_id in now_subscribed - subscribed:
+                if peer_id != self.me:
+                    emit("peer_subscribed", peer_id=str(peer_id), topic=self.topic)
+            subscribed = now_subscribed
+            await trio.sleep(POLL_INTERVAL)
+
+    async def receive(self, subscription):
+        while True:
+            msg = await subscription.get()
+            author = ID(msg.from_id)
+            if author == self.me:
+                continue  # py delivers our own publishes to our own subscription too
+            topics = list(msg.topicIDs)
+            emit("message", **{
+                "from": author.to_base58(),
+                "data": msg.data.decode("utf-8", errors="replace"),
+                "seqno": msg.seqno.hex(),
+                "topic": self.topic if self.topic in topics or not topics else topics[0],
+            })
+
+    async def read_commands(self):
+        try:
+            stdin = trio.lowlevel.FdStream(os.dup(0))
+        except OSError:
+            log("no stdin; running until --timeout")
+            return
+        buffer = b""
+        while True:
+            chunk = await stdin.receive_some(65536)
+            if not chunk:
+                log("stdin closed; running until --timeout")
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                line = raw.decode("utf-8", errors="replace").rstrip("\r")
+                command, _, rest = line.partition(" ")
+                if command == "publish":
+                    try:
+                        await self.pubsub.publish(self.topic, rest.encode("utf-8"))
+                    except Exception as error:
+                        self.fail(f"publish: {type(error).__name__}: {error}")
+                        return
+                    emit("published", data=rest)
+                elif command == "quit":
+                    self.quit()
+                    return
+                elif line.strip():
+                    log(f"ignoring unknown command: {line!r}")
+
+
+async def main(args):
+    host = new_host(key_pair=create_new_key_pair(), muxer_preference="YAMUX")
+    gossipsub = GossipSub(
+        protocols=PROTOCOLS,
+        degree=6,
+        degree_low=4,
+        degree_high=12,
+        heartbeat_interval=1,
+        spam_protection_enabled=False,  # tests publish bursts; the default limit is 10 msg/s per peer and topic
+    )
+    pubsub = Pubsub(host, gossipsub)  # strict_signing=True (StrictSign) is the default
+    listen = multiaddr.Multiaddr(f"/ip4/127.0.0.1/tcp/{args.port}")
+    peer = None
+    # Every way out (timeout, quit, error) cancels this scope, so teardown runs cancelled and cannot hang.
+    with trio.move_on_after(args.timeout) as scope:
+        try:
+            async with host.run(listen_addrs=[listen]):
+                async with background_trio_service(pubsub):
+                    async with background_trio_service(gossipsub):
+                        await pubsub.wait_until_ready()
+                        subscription = await pubsub.subscribe(args.topic)
+                        peer = Peer(host, pubsub, args.topic, scope)
+                        addrs = [str(a) if "/p2p/" in str(a) else f"{a}/p2p/{peer.me}" for a in host.get_addrs()]
+                        emit("listening", peer_id=str(peer.me), addrs=addrs)
+                        async with trio.open_nursery() as nursery:
+                            nursery.start_soon(peer.receive, subscription)
+                            nursery.start_soon(peer.watch)
+                            nursery.start_soon(peer.read_commands)
+                            await peer.connect_all(args.connect)
+        except Exception as error:  # includes exception groups from trio nurseries
+            emit("error", message=f"{type(error).__name__}: {error}")
+            return 1
+    return peer.result if peer is not None else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--topic", required=True)
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any)")
+    parser.add_argument("--connect", action="append", default=[], metavar="MULTIADDR",
+                        help="peer to dial, with /p2p/<id>; may be repeated")
+    parser.add_argument("--timeout", type=float, default=60, help="exit 0 after this many seconds")
+    arguments = parser.parse_args()
+    try:
+        os.fstat(0)
+    except OSError:  # started with stdin closed: keep fd 0 from being reused by a socket
+        os.open(os.devnull, os.O_RDONLY)
+    code = trio.run(main, arguments)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # do not wait for library threads at interpreter shutdown
