@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),

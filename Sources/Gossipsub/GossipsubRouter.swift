@@ -21,7 +21,7 @@ public struct GossipsubRouter {
         var invalidMessages = 0.0
         var behaviourPenalty = 0.0
         /// IWANT promises: a message ID the peer announced and we asked for, and its deadline.
-        var promises: [MessageID: UInt64] = [:]
+        var promises: [MessageIDKey: UInt64] = [:]
         var ihavesThisHeartbeat = 0
         var idsAskedThisHeartbeat = 0
     }
@@ -49,6 +49,8 @@ public struct GossipsubRouter {
     /// RPCs accumulated while handling one input, merged per peer and sent at the end.
     private var outbox: [PeerID: PubsubRPC] = [:]
     private var events: [RouterEvent] = []
+    /// IWANT promises open across all peers: most messages need no promise lookup at all.
+    private var promisesOutstanding = 0
 
     /// `firstSeqno` should differ between runs of the same identity (go and rust start from
     /// the time in nanoseconds) so that message IDs are never reused after a restart.
@@ -112,7 +114,8 @@ public struct GossipsubRouter {
 
     /// The peer is gone: it leaves every mesh and fanout. Its score is forgotten.
     public mutating func removePeer(_ peer: PeerID) {
-        guard peers.removeValue(forKey: peer) != nil else { return }
+        guard let record = peers.removeValue(forKey: peer) else { return }
+        promisesOutstanding -= record.promises.count
         for topic in mesh.keys { mesh[topic]?.remove(peer) }
         for topic in fanout.keys { fanout[topic]?.remove(peer) }
         outbox[peer] = nil
@@ -264,7 +267,12 @@ public struct GossipsubRouter {
     }
 
     private mutating func fulfilPromises(_ id: MessageID) {
-        for peer in peers.keys where peers[peer]?.promises[id] != nil { peers[peer]?.promises[id] = nil }
+        guard promisesOutstanding > 0 else { return }
+        let key = MessageIDKey(id)
+        for peer in peers.keys where peers[peer]?.promises[key] != nil {
+            peers[peer]?.promises[key] = nil
+            promisesOutstanding -= 1
+        }
     }
 
     /// Sends a message on to the topic's mesh and its floodsub peers, except where it came from.
@@ -306,9 +314,9 @@ public struct GossipsubRouter {
         record.ihavesThisHeartbeat += 1
         guard record.ihavesThisHeartbeat <= parameters.maxIHaveMessages else { peers[peer] = record; return }
         var wanted: [MessageID] = []
-        var asked = Set<MessageID>()
+        var asked = Set<MessageIDKey>()
         for ihave in ihaves where subscriptions.contains(ihave.topic) {
-            for id in ihave.messageIDs where !seen.contains(id) && asked.insert(id).inserted {
+            for id in ihave.messageIDs where !seen.contains(id) && asked.insert(MessageIDKey(id)).inserted {
                 wanted.append(id)
             }
         }
@@ -318,8 +326,8 @@ public struct GossipsubRouter {
         if !wanted.isEmpty {
             // One promise per IWANT, for a random one of the IDs (as go does): a peer that
             // announces and never delivers is penalised at the next heartbeat after the deadline.
-            let promised = wanted.randomElement(using: &random)!
-            record.promises[promised] = now + parameters.iwantFollowupMillis
+            let promised = MessageIDKey(wanted.randomElement(using: &random)!)
+            if record.promises.updateValue(now + parameters.iwantFollowupMillis, forKey: promised) == nil { promisesOutstanding += 1 }
             var control = outbox[peer, default: PubsubRPC()].control ?? ControlMessage()
             control.iwant.append(wanted)
             outbox[peer, default: PubsubRPC()].control = control
@@ -426,6 +434,7 @@ public struct GossipsubRouter {
             if !broken.isEmpty {
                 record.behaviourPenalty += Double(broken.count)
                 counters.brokenPromises += broken.count
+                promisesOutstanding -= broken.count
                 for id in broken.keys { record.promises[id] = nil }
                 events.append(.refused(peer, reason: "\(broken.count) message(s) announced in IHAVE and asked for were never sent"))
             }

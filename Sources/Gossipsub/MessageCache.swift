@@ -4,10 +4,10 @@ import Wire
 /// announced in IHAVE), kept to answer IWANT.
 struct MessageCache {
     typealias MessageID = [UInt8]
-    private var windows: [[(id: MessageID, topic: String)]]
-    private var messages: [MessageID: PubsubMessage] = [:]
+    private var windows: [[(id: MessageIDKey, topic: String)]]
+    private var messages: [MessageIDKey: PubsubMessage] = [:]
     /// How often each peer asked for each cached message, to cap retransmissions.
-    private var requests: [MessageID: [PeerID: Int]] = [:]
+    private var requests: [MessageIDKey: [PeerID: Int]] = [:]
     let gossipWindows: Int
 
     init(length: Int, gossip: Int) {
@@ -16,15 +16,17 @@ struct MessageCache {
     }
 
     mutating func put(_ id: MessageID, _ message: PubsubMessage) {
-        guard messages[id] == nil else { return }
-        messages[id] = message
-        windows[0].append((id, message.topic))
+        let key = MessageIDKey(id)
+        guard messages[key] == nil else { return }
+        messages[key] = message
+        windows[0].append((key, message.topic))
     }
 
-    func message(_ id: MessageID) -> PubsubMessage? { messages[id] }
+    func message(_ id: MessageID) -> PubsubMessage? { messages[MessageIDKey(id)] }
 
     /// The message for an IWANT from `peer`, unless that peer already asked `limit` times.
-    mutating func messageForRequest(_ id: MessageID, from peer: PeerID, limit: Int) -> PubsubMessage? {
+    mutating func messageForRequest(_ raw: MessageID, from peer: PeerID, limit: Int) -> PubsubMessage? {
+        let id = MessageIDKey(raw)
         guard let message = messages[id] else { return nil }
         let asked = requests[id, default: [:]][peer, default: 0] + 1
         requests[id, default: [:]][peer] = asked
@@ -33,7 +35,7 @@ struct MessageCache {
 
     /// IDs to announce for `topic`: those of the most recent `gossipWindows` heartbeats.
     func gossipIDs(topic: String) -> [MessageID] {
-        windows.prefix(gossipWindows).flatMap { $0.filter { $0.topic == topic }.map(\.id) }
+        windows.prefix(gossipWindows).flatMap { $0.filter { $0.topic == topic }.map(\.id.bytes) }
     }
 
     /// Starts a new window, forgetting the oldest.

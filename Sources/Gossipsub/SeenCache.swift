@@ -1,24 +1,25 @@
 /// Message IDs seen recently, each remembered for a fixed time: duplicates are dropped.
 struct SeenCache {
     typealias MessageID = [UInt8]
-    private var expiry: [MessageID: UInt64] = [:]
+    private var expiry: [MessageIDKey: UInt64] = [:]
     /// Insertion order, for expiring the oldest first without scanning everything.
-    private var order: [(id: MessageID, expires: UInt64)] = []
+    private var order: [(id: MessageIDKey, expires: UInt64)] = []
     private var head = 0
     let ttlMillis: UInt64
 
     init(ttlMillis: UInt64) { self.ttlMillis = ttlMillis }
 
-    func contains(_ id: MessageID) -> Bool { expiry[id] != nil }
+    func contains(_ id: MessageID) -> Bool { expiry[MessageIDKey(id)] != nil }
 
     var count: Int { expiry.count }
 
     /// Records `id`; false if it was already there.
     @discardableResult
     mutating func insert(_ id: MessageID, now: UInt64) -> Bool {
-        guard expiry[id] == nil else { return false }
-        expiry[id] = now + ttlMillis
-        order.append((id, now + ttlMillis))
+        let key = MessageIDKey(id)
+        guard expiry[key] == nil else { return false }
+        expiry[key] = now + ttlMillis
+        order.append((key, now + ttlMillis))
         return true
     }
 
