@@ -90,13 +90,17 @@ final class PeerConnection {
     var onIdentified: ((PeerConnection) -> Void)?
     var onRTT: ((PeerConnection, Duration) -> Void)?
     var onClosed: ((PeerConnection, String) -> Void)?
-    /// Our pubsub stream is open, speaking the protocol given.
+    /// The peer speaks pubsub (the protocol given): its stream or ours was agreed, whichever
+    /// came first. RPCs sent before our stream is open wait for it.
     var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
     var onPubsubRPC: ((PeerConnection, PubsubRPC) -> Void)?
 
     private var pubsubOutbound: StreamID?
     private var pubsubInbound: StreamID?
     private(set) var pubsubProtocol: PubsubProtocolID?
+    /// Frames sent while our pubsub stream is still being negotiated.
+    private var pubsubWaiting: [[UInt8]] = []
+    private var pubsubNegotiating = false
 
     init(number: Int, direction: Direction, connection: StreamConnection, address: String, expectedPeer: PeerID?,
          local: LocalPeer, logger: Logger, now: Instant) {
@@ -213,7 +217,7 @@ final class PeerConnection {
             for event in events { try handle(event) }
         }
         openStream(for: .identify)
-        openStream(for: .pubsub)
+        pubsubNegotiating = openStream(for: .pubsub) != nil
         flush()
     }
 
@@ -280,6 +284,8 @@ final class PeerConnection {
                 if let old = pubsubInbound, old != id { reset(old) }
                 pubsubInbound = id
                 streams[id] = .pubsubReading(RPCFrameReader(maxFrameBytes: PeerConnection.maxPubsubFrame))
+                announcePubsub(PubsubProtocolID(rawValue: proto)!)
+                if closed { return }
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
             default:  // ping
                 streams[id] = .pingServing(PingResponder())
@@ -289,6 +295,7 @@ final class PeerConnection {
             let output: MultistreamNegotiation.Output
             do { output = try negotiation.receivedBytes(bytes) } catch {
                 logger.debug("connection \(number): \(purpose) negotiation failed: \(error)")
+                if purpose == .pubsub { pubsubNegotiating = false; pubsubWaiting.removeAll() }
                 reset(id)
                 return
             }
@@ -309,10 +316,12 @@ final class PeerConnection {
             case .pubsub:
                 streams[id] = .pubsubWriting
                 pubsubOutbound = id
+                pubsubNegotiating = false
                 let proto = PubsubProtocolID(rawValue: agreement.protocolID) ?? .meshsub11
-                pubsubProtocol = proto
                 logger.debug("connection \(number): pubsub with \(label) on \(proto.rawValue)")
-                onPubsubReady?(self, proto)
+                for frame in pubsubWaiting { write(frame, on: id) }
+                pubsubWaiting.removeAll()
+                announcePubsub(proto)
             }
             if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
         case .identifyServed, .perfTransfer, .pubsubWriting:
@@ -443,9 +452,19 @@ final class PeerConnection {
         flush()
     }
 
-    /// Sends one RPC on our pubsub stream (it must be open: `onPubsubReady` came).
+    private func announcePubsub(_ proto: PubsubProtocolID) {
+        guard pubsubProtocol == nil else { return }
+        pubsubProtocol = proto
+        onPubsubReady?(self, proto)
+    }
+
+    /// Sends one RPC on our pubsub stream, or holds it until the stream is agreed.
     func sendPubsub(_ rpc: PubsubRPC) {
-        guard !closed, let id = pubsubOutbound else { return }
+        guard !closed else { return }
+        guard let id = pubsubOutbound else {
+            if pubsubNegotiating { pubsubWaiting.append(RPCFrameReader.frame(rpc.encoded())) }
+            return
+        }
         write(RPCFrameReader.frame(rpc.encoded()), on: id)
         if let backlog = yamux?.pendingBytes(on: id), backlog > PeerConnection.maxPubsubBacklog {
             logger.info("connection \(number): \(label) is not reading its pubsub stream (\(backlog) bytes waiting); closing")
