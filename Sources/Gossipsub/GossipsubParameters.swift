@@ -41,13 +41,14 @@ public struct GossipsubParameters: Sendable {
 /// (invalid messages) and P7 (behaviour: broken IWANT promises, GRAFT during back-off), both
 /// squared, decayed once per heartbeat, with the spec's thresholds acting on the result.
 public struct PeerScoreParameters: Sendable {
-    public var invalidMessageWeight = -10.0
+    public var invalidMessageWeight = -1.0
     public var behaviourPenaltyWeight = -10.0
     /// Behaviour penalties below this count are free (a slow peer may miss one promise).
     public var behaviourPenaltyThreshold = 1.0
     /// Counters are multiplied by this each heartbeat (halving in about 70 s) and reset below
-    /// `decayToZero`. One invalid message costs -10 (out of the mesh, still gossiped with);
-    /// three put the peer on the graylist.
+    /// `decayToZero`. One invalid message puts the peer below 0 (out of the mesh, still
+    /// gossiped with); eight stop our publishes to it; nine put it on the graylist. Lenient on
+    /// purpose: in a sync group a peer with a buggy writer should not be cut off at once.
     public var decay = 0.99
     public var decayToZero = 0.01
     /// Below `gossipThreshold` no gossip goes either way; below `publishThreshold` our own

@@ -68,14 +68,23 @@ final class GossipService {
     /// The application's check, which also stages the writes: the router calls it once per
     /// new, correctly signed message, and forwards the message only when it is accepted.
     private func validate(_ message: PubsubMessage, author: PeerID) -> ValidationResult {
+        let entries: [Entry]
         do {
-            let entries = try WriteMessage.decode(message.data, author: author)
-            try engine.stageRemote(entries)
-            return .accept
+            entries = try WriteMessage.decode(message.data, author: author)
         } catch {
             invalidPayloads += 1
             return .reject("\(error)")
         }
+        do {
+            try engine.stageRemote(entries)
+        } catch {
+            // The author's clock is wrong, not the forwarder's behaviour: dropped without a
+            // penalty for the peer that passed it on (gossipsub's "ignore").
+            invalidPayloads += 1
+            logger.info("write from \(author) dropped: \(error)")
+            return .ignore("\(error)")
+        }
+        return .accept
     }
 
     // MARK: - Publishing
