@@ -1,0 +1,85 @@
+import JSON
+import P2PCrypto
+@testable import SyncNode
+import SyncStore
+import Testing
+import Wire
+
+/// The application messages on the topic (docs/PROTOCOL.md): the seed's shape in, ours out.
+@Suite struct WriteMessageTests {
+    static let author = try! Ed25519PrivateKey(seed: [UInt8](repeating: 3, count: 32)).publicKey.peerID
+    static let other = try! Ed25519PrivateKey(seed: [UInt8](repeating: 4, count: 32)).publicKey.peerID
+
+    @Test func readsTheSeedsPutWithTheAuthorAsOrigin() throws {
+        let seed = #"{"Put":{"key":"key1","value":"value1","timestamp":"2026-11-24T12:00:00.123Z"}}"#
+        let entries = try WriteMessage.decode(Array(seed.utf8), author: Self.author)
+        #expect(entries == [Entry(key: "key1", value: "value1",
+                                  version: Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 0), origin: Self.author.bytes))])
+    }
+
+    @Test func ourMessagesCarryHLCAndOriginAndRoundTrip() throws {
+        let put = Entry(key: "k", value: "v \"quoted\" ✓", version: Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 7), origin: Self.other.bytes))
+        let delete = Entry(key: "gone", value: nil, version: Version(hlc: HLC(physicalMillis: 1_795_521_600_124, logical: 0), origin: Self.other.bytes))
+        let single = WriteMessage.encode([put])
+        let json = try JSONParser.parse(single)
+        #expect(json["Put"]?["timestamp"]?.stringValue == "2026-11-24T12:00:00.123Z")
+        #expect(json["Put"]?["hlc"]?.stringValue == "1795521600123:7")
+        #expect(json["Put"]?["origin"]?.stringValue == Self.other.description)
+        // The origin in the message wins over the author (a write relayed by another node).
+        #expect(try WriteMessage.decode(single, author: Self.author) == [put])
+        let batch = WriteMessage.encode([put, delete])
+        #expect(try JSONParser.parse(batch)["Batch"]?.arrayValue?.count == 2)
+        #expect(try JSONParser.parse(batch)["Batch"]?.arrayValue?[1]["Delete"]?["value"] == nil)
+        #expect(try WriteMessage.decode(batch, author: Self.author) == [put, delete])
+    }
+
+    @Test(arguments: [
+        "not json", "[]", "{}", #"{"Put":{"key":"k","value":"v","timestamp":"x"},"Delete":{}}"#,
+        #"{"Get":{"key":"k"}}"#, #"{"Put":{"value":"v","timestamp":"2026-11-24T12:00:00Z"}}"#,
+        #"{"Put":{"key":"k","timestamp":"2026-11-24T12:00:00Z"}}"#, #"{"Put":{"key":"","value":"v","timestamp":"2026-11-24T12:00:00Z"}}"#,
+        #"{"Put":{"key":"k","value":"v"}}"#, #"{"Put":{"key":"k","value":"v","timestamp":"2026-13-24T12:00:00Z"}}"#,
+        #"{"Put":{"key":"k","value":"v","hlc":"12"}}"#, #"{"Put":{"key":"k","value":"v","hlc":"1:0","origin":"nope"}}"#,
+        #"{"Batch":[]}"#, #"{"Batch":[{"Batch":[]}]}"#, #"{"Put":[1]}"#,
+    ])
+    func refusesMalformedMessages(_ text: String) {
+        #expect(throws: WriteMessageError.self) { try WriteMessage.decode(Array(text.utf8), author: Self.author) }
+    }
+
+    @Test func refusesOversizedMessagesBeforeParsing() {
+        let big = [UInt8](repeating: 0x20, count: WriteMessage.maxReceivedBytes + 1)
+        #expect(throws: WriteMessageError.tooLarge(big.count)) { try WriteMessage.decode(big, author: Self.author) }
+    }
+
+    @Test func batchesFitTheLimitKeepOrderAndSetAsideWhatCannotFit() throws {
+        let version = Version(hlc: HLC(physicalMillis: 1, logical: 0), origin: Self.author.bytes)
+        let entries = (0..<100).map { Entry(key: "key\($0)", value: String(repeating: "x", count: 2000), version: version) }
+        let huge = Entry(key: "huge", value: String(repeating: "y", count: 70_000), version: version)
+        let (messages, tooLarge) = WriteMessage.batches(entries + [huge])
+        #expect(tooLarge == [huge])
+        #expect(messages.count > 1)
+        #expect(messages.allSatisfy { $0.data.count <= WriteMessage.maxPublishedBytes })
+        #expect(messages.flatMap(\.entries) == entries)
+        for message in messages { #expect(try WriteMessage.decode(message.data, author: Self.author) == message.entries) }
+    }
+
+    @Test(arguments: [
+        ("1970-01-01T00:00:00Z", UInt64(0)), ("2026-11-24T12:00:00.123Z", 1_795_521_600_123),
+        ("2026-11-24T12:00:00.1Z", 1_795_521_600_100), ("2026-11-24T12:00:00.123456789Z", 1_795_521_600_123),
+        ("2026-11-24T13:00:00.000+01:00", 1_795_521_600_000), ("2000-02-29T00:00:00Z", 951_782_400_000),
+    ])
+    func parsesRFC3339(_ text: String, _ millis: UInt64) {
+        #expect(Timestamp.parseISO8601(text) == millis)
+    }
+
+    @Test func formatsAndParsesEveryDayOfFourCenturies() {
+        var millis: UInt64 = 0
+        while millis < 13_000_000_000_000 {
+            let text = Timestamp.iso8601(millis: millis)
+            #expect(Timestamp.parseISO8601(text) == millis, "\(text)")
+            millis += 86_400_000 * 37 + 3_723_456
+        }
+        #expect(Timestamp.parseISO8601("1969-12-31T23:59:59Z") == nil)
+        #expect(Timestamp.parseISO8601("2026-11-24T12:00:00") == nil)
+        #expect(Timestamp.parseISO8601("2026-11-24T12:00:00.Z") == nil)
+    }
+}
