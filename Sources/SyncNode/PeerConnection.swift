@@ -98,9 +98,11 @@ final class PeerConnection {
     private var pubsubOutbound: StreamID?
     private var pubsubInbound: StreamID?
     private(set) var pubsubProtocol: PubsubProtocolID?
-    /// Frames sent while our pubsub stream is still being negotiated.
+    /// Frames sent before our pubsub stream is agreed (it may not even be open yet: the
+    /// peer's stream and its first RPC can arrive in the same read as the handshake's end).
     private var pubsubWaiting: [[UInt8]] = []
-    private var pubsubNegotiating = false
+    /// The peer refused every pubsub protocol on our stream: nothing to wait for.
+    private var pubsubRefused = false
 
     init(number: Int, direction: Direction, connection: StreamConnection, address: String, expectedPeer: PeerID?,
          local: LocalPeer, logger: Logger, now: Instant) {
@@ -211,13 +213,14 @@ final class PeerConnection {
         logger.debug("connection \(number): secured with \(upgraded.remotePeer) (\(address))")
         onUpgraded?(self)
         guard !closed else { return }
+        // Our streams first, so that anything the early bytes trigger can use them.
+        openStream(for: .identify)
+        if openStream(for: .pubsub) == nil { pubsubRefused = true }
         if !upgraded.muxerBytes.isEmpty, var yamux {
             let events = try yamux.receivedBytes(upgraded.muxerBytes)
             self.yamux = yamux
             for event in events { try handle(event) }
         }
-        openStream(for: .identify)
-        pubsubNegotiating = openStream(for: .pubsub) != nil
         flush()
     }
 
@@ -295,7 +298,7 @@ final class PeerConnection {
             let output: MultistreamNegotiation.Output
             do { output = try negotiation.receivedBytes(bytes) } catch {
                 logger.debug("connection \(number): \(purpose) negotiation failed: \(error)")
-                if purpose == .pubsub { pubsubNegotiating = false; pubsubWaiting.removeAll() }
+                if purpose == .pubsub { pubsubRefused = true; pubsubWaiting.removeAll() }
                 reset(id)
                 return
             }
@@ -316,7 +319,6 @@ final class PeerConnection {
             case .pubsub:
                 streams[id] = .pubsubWriting
                 pubsubOutbound = id
-                pubsubNegotiating = false
                 let proto = PubsubProtocolID(rawValue: agreement.protocolID) ?? .meshsub11
                 logger.debug("connection \(number): pubsub with \(label) on \(proto.rawValue)")
                 for frame in pubsubWaiting { write(frame, on: id) }
@@ -462,7 +464,7 @@ final class PeerConnection {
     func sendPubsub(_ rpc: PubsubRPC) {
         guard !closed else { return }
         guard let id = pubsubOutbound else {
-            if pubsubNegotiating { pubsubWaiting.append(RPCFrameReader.frame(rpc.encoded())) }
+            if !pubsubRefused { pubsubWaiting.append(RPCFrameReader.frame(rpc.encoded())) }
             return
         }
         write(RPCFrameReader.frame(rpc.encoded()), on: id)

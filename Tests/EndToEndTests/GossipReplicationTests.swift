@@ -44,7 +44,11 @@ struct GossipReplicationTests {
         let (nodes, daemons) = try Self.line(10)
         // Every daemon joins the mesh of its neighbours.
         let meshed = ChildProcess.waitUntil(timeout: 30) {
-            nodes.allSatisfy { ((try? Self.gossip($0))?["mesh_peers"]?.arrayValue?.count ?? 0) >= 1 }
+            nodes.indices.allSatisfy { i in
+                let gossip = try? Self.gossip(nodes[i])
+                let neighbours = i == 0 || i == nodes.count - 1 ? 1 : 2
+                return gossip?["topic_peers"]?.intValue == Int64(neighbours) && gossip?["mesh_peers"]?.arrayValue?.count == neighbours
+            }
         }
         #expect(meshed, "\(daemons.last!.stderr.suffix(2000))")
 
