@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Ping"),
         .target(name: "Perf"),
         .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
+        // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
+        .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // Connection upgrade and per-connection protocol plumbing (sans-I/O).
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
@@ -48,7 +50,7 @@ let package = Package(
         .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
-                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON"]),
+                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),

@@ -1,0 +1,206 @@
+import SyncStore
+import Wire
+
+/// One message of `/p2p-sync/reconcile/1.0.0` (docs/PROTOCOL.md), a protobuf sent
+/// uvarint-length-prefixed:
+/// ```
+/// message Message { repeated Range range = 1; repeated bytes want = 2; repeated Entry entry = 3;
+///                   optional bool more = 4; optional bool done = 5; }
+/// message Range   { optional bytes lower = 1; optional bytes upper = 2 /* absent: end of keys */;
+///                   optional uint32 kind = 3 /* 0 fingerprint, 1 ids */; optional bytes sum = 4;
+///                   optional uint64 count = 5; repeated Item id = 6; optional bool reply = 7; }
+/// message Item    { optional bytes key = 1; optional uint64 ms = 2; optional uint32 counter = 3; optional bytes origin = 4; }
+/// message Entry   { optional bytes key = 1; optional bytes value = 2 /* absent: tombstone */;
+///                   optional uint64 ms = 3; optional uint32 counter = 4; optional bytes origin = 5; }
+/// ```
+public struct ReconcileMessage: Equatable, Sendable {
+    public enum Payload: Equatable, Sendable {
+        /// "My items in this range have this fingerprint."
+        case fingerprint(Fingerprint)
+        /// "These are all my items in this range"; `reply`: send me yours back.
+        case ids([ItemID], reply: Bool)
+    }
+
+    public struct RangeItem: Equatable, Sendable {
+        public var lower: [UInt8]
+        /// nil: up to the end of the key space.
+        public var upper: [UInt8]?
+        public var payload: Payload
+
+        public init(lower: [UInt8], upper: [UInt8]?, payload: Payload) {
+            self.lower = lower
+            self.upper = upper
+            self.payload = payload
+        }
+    }
+
+    public var ranges: [RangeItem] = []
+    /// Keys whose entries the sender wants.
+    public var want: [[UInt8]] = []
+    /// Entries the receiver asked for.
+    public var entries: [Entry] = []
+    /// The sender has more entries to send: the receiver must answer, even with nothing.
+    public var more = false
+    /// The sender has nothing left to say; the session is over.
+    public var done = false
+
+    public init(ranges: [RangeItem] = [], want: [[UInt8]] = [], entries: [Entry] = [], more: Bool = false, done: Bool = false) {
+        self.ranges = ranges
+        self.want = want
+        self.entries = entries
+        self.more = more
+        self.done = done
+    }
+
+    public var isEmpty: Bool { ranges.isEmpty && want.isEmpty && entries.isEmpty && !more }
+
+    public func encoded() -> [UInt8] {
+        var w = ProtobufWriter()
+        for r in ranges {
+            var m = ProtobufWriter()
+            m.bytesField(1, r.lower)
+            if let upper = r.upper { m.bytesField(2, upper) }
+            switch r.payload {
+            case .fingerprint(let f):
+                m.varintField(3, 0)
+                m.bytesField(4, f.sumBytes)
+                m.varintField(5, f.count)
+            case .ids(let ids, let reply):
+                m.varintField(3, 1)
+                for id in ids {
+                    var i = ProtobufWriter()
+                    i.bytesField(1, id.key)
+                    i.varintField(2, id.version.hlc.physicalMillis)
+                    i.varintField(3, UInt64(id.version.hlc.logical))
+                    i.bytesField(4, id.version.origin)
+                    m.bytesField(6, i.bytes)
+                }
+                if reply { m.varintField(7, 1) }
+            }
+            w.bytesField(1, m.bytes)
+        }
+        for key in want { w.bytesField(2, key) }
+        for e in entries {
+            var m = ProtobufWriter()
+            m.bytesField(1, Array(e.key.utf8))
+            if let value = e.value { m.bytesField(2, Array(value.utf8)) }
+            m.varintField(3, e.version.hlc.physicalMillis)
+            m.varintField(4, UInt64(e.version.hlc.logical))
+            m.bytesField(5, e.version.origin)
+            w.bytesField(3, m.bytes)
+        }
+        if more { w.varintField(4, 1) }
+        if done { w.varintField(5, 1) }
+        return w.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(ReconcileError) {
+        try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
+            switch (field, value) {
+            case (1, .bytes(let b)): ranges.append(try Self.range(b))
+            case (2, .bytes(let b)): want.append(b)
+            case (3, .bytes(let b)): entries.append(try Self.entry(b))
+            case (4, .varint(let v)): more = v != 0
+            case (5, .varint(let v)): done = v != 0
+            case (1...5, _): throw .malformed("field \(field) has the wrong wire type")
+            default: break
+            }
+        }
+    }
+
+    private static func range(_ bytes: [UInt8]) throws(ReconcileError) -> RangeItem {
+        var lower: [UInt8] = [], upper: [UInt8]?, kind: UInt64 = 0, sum: [UInt8]?, count: UInt64 = 0
+        var ids: [ItemID] = [], reply = false
+        try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
+            switch (field, value) {
+            case (1, .bytes(let b)): lower = b
+            case (2, .bytes(let b)): upper = b
+            case (3, .varint(let v)): kind = v
+            case (4, .bytes(let b)): sum = b
+            case (5, .varint(let v)): count = v
+            case (6, .bytes(let b)): ids.append(try item(b))
+            case (7, .varint(let v)): reply = v != 0
+            case (1...7, _): throw .malformed("range field \(field) has the wrong wire type")
+            default: break
+            }
+        }
+        switch kind {
+        case 0:
+            guard let sum, let f = Fingerprint(sumBytes: sum, count: count) else { throw .malformed("fingerprint range without a 16-byte sum") }
+            return RangeItem(lower: lower, upper: upper, payload: .fingerprint(f))
+        case 1:
+            return RangeItem(lower: lower, upper: upper, payload: .ids(ids, reply: reply))
+        default:
+            throw .malformed("unknown range kind \(kind)")
+        }
+    }
+
+    private static func item(_ bytes: [UInt8]) throws(ReconcileError) -> ItemID {
+        var key: [UInt8] = [], ms: UInt64 = 0, counter: UInt64 = 0, origin: [UInt8] = []
+        try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
+            switch (field, value) {
+            case (1, .bytes(let b)): key = b
+            case (2, .varint(let v)): ms = v
+            case (3, .varint(let v)): counter = v
+            case (4, .bytes(let b)): origin = b
+            case (1...4, _): throw .malformed("item field \(field) has the wrong wire type")
+            default: break
+            }
+        }
+        guard counter <= UInt64(UInt32.max) else { throw .malformed("HLC counter \(counter) out of range") }
+        return ItemID(key: key, version: Version(hlc: HLC(physicalMillis: ms, logical: UInt32(counter)), origin: origin))
+    }
+
+    private static func entry(_ bytes: [UInt8]) throws(ReconcileError) -> Entry {
+        var key: [UInt8] = [], value: [UInt8]?, ms: UInt64 = 0, counter: UInt64 = 0, origin: [UInt8] = []
+        try Fields.each(bytes) { (field: UInt64, v: ProtobufValue) throws(ReconcileError) in
+            switch (field, v) {
+            case (1, .bytes(let b)): key = b
+            case (2, .bytes(let b)): value = b
+            case (3, .varint(let x)): ms = x
+            case (4, .varint(let x)): counter = x
+            case (5, .bytes(let b)): origin = b
+            case (1...5, _): throw .malformed("entry field \(field) has the wrong wire type")
+            default: break
+            }
+        }
+        guard counter <= UInt64(UInt32.max) else { throw .malformed("HLC counter \(counter) out of range") }
+        guard let keyText = String(validating: key, as: UTF8.self) else { throw .malformed("entry key is not UTF-8") }
+        var valueText: String?
+        if let value {
+            guard let v = String(validating: value, as: UTF8.self) else { throw .malformed("entry value is not UTF-8") }
+            valueText = v
+        }
+        return Entry(key: keyText, value: valueText, version: Version(hlc: HLC(physicalMillis: ms, logical: UInt32(counter)), origin: origin))
+    }
+}
+
+enum Fields {
+    static func each(_ bytes: [UInt8], _ body: (UInt64, ProtobufValue) throws(ReconcileError) -> Void) throws(ReconcileError) {
+        var reader = ProtobufReader(bytes)
+        while true {
+            let next: (field: UInt64, value: ProtobufValue)?
+            do { next = try reader.next() } catch { throw .malformed("\(error)") }
+            guard let (field, value) = next else { return }
+            try body(field, value)
+        }
+    }
+}
+
+/// Why a reconciliation was cut off. Each is the peer's fault or a limit; the session ends,
+/// the stream is reset, the rest of the connection is unaffected.
+public enum ReconcileError: Error, Equatable, Sendable, CustomStringConvertible {
+    case malformed(String)
+    case outOfOrder(String)
+    case limit(String)
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let why): "malformed reconcile message: \(why)"
+        case .outOfOrder(let why): "reconcile ranges out of order: \(why)"
+        case .limit(let why): "reconcile limit reached: \(why)"
+        case .protocolViolation(let why): "reconcile protocol violation: \(why)"
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import SyncStore
+
+/// One reconciliation between two replicas (range-based set reconciliation over the ordered
+/// `(key, version)` items), as a value-type state machine. The sides take turns: each
+/// message answers the previous one. A range whose fingerprints match is settled; a range
+/// that differs is split into `branching` parts by the receiver's own items, until a side
+/// holds at most `leafSize` items there and lists them; the other side answers with its
+/// list, and each side then asks (`want`) for the keys where the other's version is newer.
+/// Work per message is bounded (`Limits`), and so is the number of rounds, so a peer that
+/// lies (fingerprints that never match, endless ranges) is cut off after bounded work.
+public struct ReconcileSession {
+    public struct Limits: Sendable {
+        public var branching = 16
+        public var leafSize = 16
+        /// Messages received before the session is abandoned: a real difference settles in
+        /// about log_branching(n / leafSize) + 4 rounds.
+        public var maxRounds = 64
+        public var maxRangesPerMessage = 65_536
+        public var maxIDsPerMessage = 262_144
+        public var maxWantsPerMessage = 262_144
+        /// Entry bytes (keys and values) sent per message; the rest follow in later messages.
+        public var entryBytesPerMessage = 512 * 1024
+        public init() {}
+    }
+
+    public enum Role: Sendable { case initiator, responder }
+
+    /// What to do after a message.
+    public struct Output {
+        /// The answer to send (nil: nothing; the session may be over).
+        public var send: ReconcileMessage?
+        /// Entries the peer sent: validate and apply them with the merge rule.
+        public var received: [Entry] = []
+        public var finished = false
+    }
+
+    public let role: Role
+    public let limits: Limits
+    private let index: ReplicaIndex
+    private var pendingOut: [[UInt8]] = []
+    private var pendingHead = 0
+    public private(set) var rounds = 0
+    public private(set) var entriesSent = 0
+    public private(set) var entriesReceived = 0
+    public private(set) var finished = false
+    /// True when the very first comparison found the whole replicas equal.
+    public private(set) var foundEqual = false
+    private var sawDifference = false
+
+    public init(role: Role, index: ReplicaIndex, limits: Limits = Limits()) {
+        self.role = role
+        self.index = index
+        self.limits = limits
+    }
+
+    /// The initiator's first message: one range over every key.
+    public mutating func start() -> ReconcileMessage {
+        ReconcileMessage(ranges: [.init(lower: [], upper: nil, payload: .fingerprint(index.fingerprint))])
+    }
+
+    /// Handles the peer's message; `entries` looks up our entries for keys the peer wants.
+    public mutating func receive(_ message: ReconcileMessage, entries lookup: ([[UInt8]]) -> [Entry]) throws(ReconcileError) -> Output {
+        guard !finished else { throw .protocolViolation("message after the session ended") }
+        rounds += 1
+        guard rounds <= limits.maxRounds else { throw .limit("more than \(limits.maxRounds) rounds") }
+        guard message.ranges.count <= limits.maxRangesPerMessage else { throw .limit("\(message.ranges.count) ranges in one message") }
+        guard message.want.count <= limits.maxWantsPerMessage else { throw .limit("\(message.want.count) wants in one message") }
+        var output = Output()
+        output.received = message.entries
+        entriesReceived += message.entries.count
+        if !message.entries.isEmpty { sawDifference = true }
+
+        var reply = ReconcileMessage()
+        var previousUpper: [UInt8]? = []
+        var ids = 0
+        for range in message.ranges {
+            // Ranges must ascend without overlapping, and none may follow one that reached the end.
+            guard let floor = previousUpper else { throw .outOfOrder("a range follows one that reached the end of the key space") }
+            guard !ReplicaIndex.less(range.lower, floor) else { throw .outOfOrder("range starts before the previous one ended") }
+            if let upper = range.upper, !ReplicaIndex.less(range.lower, upper) { throw .outOfOrder("empty or inverted range") }
+            previousUpper = range.upper
+            switch range.payload {
+            case .fingerprint(let theirs):
+                try compare(range, theirs, into: &reply)
+            case .ids(let theirs, let wantsReply):
+                ids += theirs.count
+                guard ids <= limits.maxIDsPerMessage else { throw .limit("more than \(limits.maxIDsPerMessage) items listed in one message") }
+                try compareItems(range, theirs, wantsReply: wantsReply, into: &reply)
+            }
+        }
+        if rounds == 1 && role == .responder && reply.ranges.isEmpty && message.ranges.count == 1 { foundEqual = true }
+        if rounds == 1 && role == .initiator && message.done && !sawDifference { foundEqual = true }
+
+        pendingOut += message.want
+        reply.entries = nextEntries(lookup)
+        reply.more = pendingHead < pendingOut.count
+        if reply.isEmpty && !message.more {
+            finished = true
+            output.finished = true
+            // Say so, unless the peer already did (then it expects nothing more).
+            if !message.done { reply.done = true; output.send = reply }
+            if role == .initiator && !sawDifference { foundEqual = true }
+            return output
+        }
+        guard !message.done else { throw .protocolViolation("peer ended the session while we still had \(reply.isEmpty ? "nothing" : "something") to say") }
+        output.send = reply
+        return output
+    }
+
+    private mutating func compare(_ range: ReconcileMessage.RangeItem, _ theirs: Fingerprint, into reply: inout ReconcileMessage) throws(ReconcileError) {
+        let own = index.indices(range.lower, range.upper)
+        let mine = index.fingerprint(own)
+        if mine == theirs { return }
+        sawDifference = true
+        if own.count <= limits.leafSize || theirs.count <= UInt64(limits.leafSize) {
+            reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: true)))
+            return
+        }
+        // Split by our own items into `branching` parts of about equal count.
+        var lower = range.lower
+        let step = own.count / limits.branching
+        for part in 1..<limits.branching {
+            let boundary = index.keys[own.lowerBound + part * step]
+            guard ReplicaIndex.less(lower, boundary) else { continue }
+            reply.ranges.append(.init(lower: lower, upper: boundary, payload: .fingerprint(index.fingerprint(lower, boundary))))
+            lower = boundary
+        }
+        reply.ranges.append(.init(lower: lower, upper: range.upper, payload: .fingerprint(index.fingerprint(lower, range.upper))))
+    }
+
+    private mutating func compareItems(_ range: ReconcileMessage.RangeItem, _ theirs: [ItemID], wantsReply: Bool,
+                                       into reply: inout ReconcileMessage) throws(ReconcileError) {
+        let own = index.indices(range.lower, range.upper)
+        var previous: [UInt8]?
+        for item in theirs {
+            guard !ReplicaIndex.less(item.key, range.lower), range.upper.map({ ReplicaIndex.less(item.key, $0) }) ?? true else {
+                throw .outOfOrder("listed item outside its range")
+            }
+            if let previous { guard ReplicaIndex.less(previous, item.key) else { throw .outOfOrder("listed items not in ascending key order") } }
+            previous = item.key
+        }
+        // Walk both sorted lists: want every key where theirs is newer or ours is missing.
+        var i = own.lowerBound
+        for item in theirs {
+            while i < own.upperBound, ReplicaIndex.less(index.keys[i], item.key) { i += 1 }
+            if i < own.upperBound, index.keys[i] == item.key {
+                if index.versions[i] < item.version { reply.want.append(item.key) }
+            } else {
+                reply.want.append(item.key)
+            }
+        }
+        if !reply.want.isEmpty { sawDifference = true }
+        if wantsReply {
+            if own.count != theirs.count || !zip(own, theirs).allSatisfy({ index.keys[$0] == $1.key && index.versions[$0] == $1.version }) {
+                sawDifference = true
+                reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: false)))
+            }
+        }
+    }
+
+    /// Entries for the peer's wants, up to the per-message budget.
+    private mutating func nextEntries(_ lookup: ([[UInt8]]) -> [Entry]) -> [Entry] {
+        var keys: [[UInt8]] = []
+        var budget = limits.entryBytesPerMessage
+        while pendingHead < pendingOut.count, budget > 0 {
+            let key = pendingOut[pendingHead]
+            pendingHead += 1
+            // Only keys we hold; what the peer asks beyond that is ignored.
+            guard index.version(of: key) != nil else { continue }
+            keys.append(key)
+            budget -= key.count + 64
+        }
+        guard !keys.isEmpty else { return [] }
+        var found = lookup(keys)
+        // Values count against the budget too; what does not fit goes back in the queue.
+        var used = 0, kept = 0
+        for entry in found {
+            used += entry.key.utf8.count + (entry.value?.utf8.count ?? 0) + 64
+            if used > limits.entryBytesPerMessage && kept > 0 { break }
+            kept += 1
+        }
+        if kept < found.count {
+            let back = found[kept...].map { Array($0.key.utf8) }
+            pendingHead -= back.count
+            for (offset, key) in back.enumerated() { pendingOut[pendingHead + offset] = key }
+            found.removeLast(found.count - kept)
+        }
+        if pendingHead > 4096 && pendingHead * 2 > pendingOut.count {
+            pendingOut.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        entriesSent += found.count
+        return found
+    }
+}
