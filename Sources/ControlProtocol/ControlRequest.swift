@@ -30,6 +30,9 @@ public enum ControlCommand: Equatable, Sendable {
     case ping(peerID: String, count: Int)
     /// Measures bulk throughput to a connected peer with `/perf/1.0.0`.
     case perf(peerID: String, uploadBytes: Int, downloadBytes: Int)
+    /// A fingerprint of the replica (or of the keys starting with `prefix`): equal on
+    /// converged replicas, different otherwise.
+    case digest(prefix: String?)
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -46,6 +49,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .disconnect: "disconnect"
         case .ping: "ping"
         case .perf: "perf"
+        case .digest: "digest"
         }
     }
 
@@ -57,6 +61,7 @@ public enum ControlCommand: Equatable, Sendable {
         "del": "del", "delete": "del", "rm": "del",
         "list": "list", "ls": "list",
         "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
+        "digest": "digest",
     ]
 }
 
@@ -141,6 +146,7 @@ extension ControlRequest {
                 return Int(n)
             }
             return .perf(peerID: try string("peer"), uploadBytes: try size("upload"), downloadBytes: try size("download"))
+        case "digest": return .digest(prefix: try optionalString("prefix"))
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -156,7 +162,7 @@ extension ControlRequest {
         case .list(let prefix, let limit):
             if let prefix { fields["prefix"] = .string(prefix) }
             if let limit { fields["limit"] = .int(limit) }
-        case .watch(let prefix): if let prefix { fields["prefix"] = .string(prefix) }
+        case .watch(let prefix), .digest(let prefix): if let prefix { fields["prefix"] = .string(prefix) }
         case .connect(let addr): fields["multiaddr"] = .string(addr)
         case .disconnect(let peer): fields["peer"] = .string(peer)
         case .ping(let peer, let count): fields["peer"] = .string(peer); fields["count"] = .int(count)

@@ -5,6 +5,7 @@ import ControlProtocol
 import JSON
 import P2PCrypto
 import Reactor
+import Reconcile
 import SyncStore
 import Wire
 
@@ -34,6 +35,7 @@ public final class Node {
     private let local: LocalPeer
     private let peers: PeerManager
     private let gossip: GossipService
+    private let reconcile: ReconcileService
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -78,6 +80,15 @@ public final class Node {
         peers.onPubsubReady = { [unowned gossip] c, p in gossip.pubsubReady(c, p) }
         peers.onPubsubRPC = { [unowned gossip] c, rpc in gossip.received(rpc, on: c) }
         peers.onConnectionClosed = { [unowned gossip] c in gossip.connectionClosed(c) }
+        reconcile = ReconcileService(reactor: reactor, engine: engine, logger: sink.logger("sync"),
+                                     peers: { [unowned peers] in peers.connectedPeers })
+        peers.onIdentified = { [unowned reconcile] c in reconcile.identified(c) }
+        peers.onReconcileStream = { [unowned reconcile] c, id, initiator in reconcile.streamOpened(c, id, initiator: initiator) }
+        peers.onReconcileFrame = { [unowned reconcile] c, id, frame in reconcile.frame(c, id, frame) }
+        peers.onReconcileEnded = { [unowned reconcile] c, id, reason in reconcile.streamEnded(c, id, reason: reason) }
+        peers.peerDetails = { [unowned reconcile] peer in
+            reconcile.last[peer].map { ["last_sync": $0.json, "in_sync": .bool($0.equal)] } ?? [:]
+        }
 
         try listen()
         local.listenAddresses = listenAddresses
@@ -141,6 +152,7 @@ public final class Node {
     private func shutDown() {
         engine.commitStaged()
         gossip.stop()
+        reconcile.stop()
         peers.closeAll()
         control.stop()
         tcpListener?.close()
@@ -269,6 +281,16 @@ public final class Node {
                     session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
                 }
             }
+        case .digest(let prefix):
+            do {
+                let index = try engine.replicaIndex()
+                let lower = Array((prefix ?? "").utf8)
+                let fingerprint = index.fingerprint(lower, Store.upperBound(forPrefix: lower))
+                session.send(.success(id: id, result: ["digest": .string(fingerprint.description), "items": .int(Int(fingerprint.count)),
+                                                       "prefix": .string(prefix ?? "")]))
+            } catch {
+                fail(Node.code(for: error), "\(error)")
+            }
         case .disconnect(let text):
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
@@ -338,6 +360,7 @@ public final class Node {
             "remote_applied": .int(engine.remoteApplied),
             "remote_superseded": .int(engine.remoteSuperseded),
             "gossip": gossip.statusJSON,
+            "reconcile": reconcile.statusJSON,
         ]
     }
 

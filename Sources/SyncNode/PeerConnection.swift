@@ -20,7 +20,10 @@ final class PeerConnection {
     static let identifyProtocol = "/ipfs/id/1.0.0"
     static let identifyPushProtocol = "/ipfs/id/push/1.0.0"
     static let pingProtocol = "/ipfs/ping/1.0.0"
-    static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol, PerfProtocol.id]
+    static let reconcileProtocol = "/p2p-sync/reconcile/1.0.0"
+    /// Reconcile messages: item lists of a large difference can be several MiB.
+    static let maxReconcileFrame = 16 << 20
+    static let servedProtocols = [identifyProtocol, identifyPushProtocol, pingProtocol, PerfProtocol.id, reconcileProtocol]
         + PubsubProtocolID.allCases.map(\.rawValue)
     /// Pubsub RPCs we accept (DESIGN.md section 6: go and py send up to 1 MiB).
     static let maxPubsubFrame = 1 << 20
@@ -58,9 +61,11 @@ final class PeerConnection {
         case pubsubReading(RPCFrameReader)
         /// Our pubsub stream to the peer: RPCs out; anything the peer sends on it is ignored.
         case pubsubWriting
+        /// A reconciliation (either side may have opened it); frames go to `onReconcileFrame`.
+        case reconcile(LengthPrefixedReader)
     }
 
-    private enum OutboundPurpose { case identify, ping, perf, pubsub }
+    private enum OutboundPurpose { case identify, ping, perf, pubsub, reconcile }
 
     let number: Int
     let direction: Direction
@@ -94,6 +99,14 @@ final class PeerConnection {
     /// came first. RPCs sent before our stream is open wait for it.
     var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
     var onPubsubRPC: ((PeerConnection, PubsubRPC) -> Void)?
+
+    /// A reconcile stream was agreed (`initiator`: we opened it).
+    var onReconcileStream: ((PeerConnection, StreamID, _ initiator: Bool) -> Void)?
+    var onReconcileFrame: ((PeerConnection, StreamID, [UInt8]) -> Void)?
+    /// The stream ended: nil when the peer closed it normally, else why it failed.
+    var onReconcileEnded: ((PeerConnection, StreamID, String?) -> Void)?
+    /// A reconciliation is running on this connection (`peers` shows Syncing).
+    var syncing = false
 
     private var pubsubOutbound: StreamID?
     private var pubsubInbound: StreamID?
@@ -245,6 +258,10 @@ final class PeerConnection {
         case .streamReset(let id), .streamClosed(let id):
             if id == pubsubOutbound { pubsubOutbound = nil; logger.debug("connection \(number): \(label) closed our pubsub stream") }
             if id == pubsubInbound { pubsubInbound = nil }
+            if case .reconcile? = streams[id] {
+                streams[id] = nil
+                onReconcileEnded?(self, id, event == .streamReset(id) ? "the peer reset the stream" : "stream closed")
+            }
             streams[id] = nil
             bulk[id] = nil
             if let run = perfRuns.removeValue(forKey: id), event == .streamReset(id) {
@@ -282,6 +299,11 @@ final class PeerConnection {
             case PerfProtocol.id:
                 streams[id] = .perfServing(PerfServer())
                 if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
+            case PeerConnection.reconcileProtocol:
+                streams[id] = .reconcile(LengthPrefixedReader(maxFrameBytes: PeerConnection.maxReconcileFrame))
+                onReconcileStream?(self, id, false)
+                if closed { return }
+                if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
             case let proto where PubsubProtocolID(rawValue: proto) != nil:
                 // One inbound pubsub stream per peer: a new one replaces the old (as go does).
                 if let old = pubsubInbound, old != id { reset(old) }
@@ -299,6 +321,7 @@ final class PeerConnection {
             do { output = try negotiation.receivedBytes(bytes) } catch {
                 logger.debug("connection \(number): \(purpose) negotiation failed: \(error)")
                 if purpose == .pubsub { pubsubRefused = true; pubsubWaiting.removeAll() }
+                if purpose == .reconcile { onReconcileEnded?(self, id, "the peer does not speak \(PeerConnection.reconcileProtocol)") }
                 reset(id)
                 return
             }
@@ -324,10 +347,25 @@ final class PeerConnection {
                 for frame in pubsubWaiting { write(frame, on: id) }
                 pubsubWaiting.removeAll()
                 announcePubsub(proto)
+            case .reconcile:
+                streams[id] = .reconcile(LengthPrefixedReader(maxFrameBytes: PeerConnection.maxReconcileFrame))
+                onReconcileStream?(self, id, true)
             }
             if !agreement.remainder.isEmpty { try streamData(agreement.remainder, on: id) }
         case .identifyServed, .perfTransfer, .pubsubWriting:
             break
+        case .reconcile(var reader):
+            let frames: [[UInt8]]
+            do { frames = try reader.receivedBytes(bytes) } catch {
+                reset(id)
+                onReconcileEnded?(self, id, "\(error)")
+                return
+            }
+            streams[id] = .reconcile(reader)
+            for frame in frames {
+                onReconcileFrame?(self, id, frame)
+                if closed || streams[id] == nil { return }
+            }
         case .pubsubReading(var reader):
             // A malformed or oversized RPC throws: the connection closes and the reason is logged.
             let frames = try reader.receivedBytes(bytes)
@@ -370,6 +408,12 @@ final class PeerConnection {
             return
         }
         guard let role = streams[id] else { return }
+        if case .reconcile = role {
+            streams[id] = nil
+            try? yamux?.closeWrite(id)
+            onReconcileEnded?(self, id, nil)
+            return
+        }
         if case .perfServing(let server) = role {
             do {
                 bulk[id] = Int(try server.receivedEndOfStream())
@@ -408,6 +452,7 @@ final class PeerConnection {
             case .ping: proto = PeerConnection.pingProtocol
             case .perf: proto = PerfProtocol.id
             case .pubsub: proto = ""
+            case .reconcile: proto = PeerConnection.reconcileProtocol
             }
             let proposals = purpose == .pubsub ? PubsubProtocolID.allCases.map(\.rawValue) : [proto]
             var negotiation = MultistreamNegotiation(role: .dialer(proposals: proposals))
@@ -451,6 +496,32 @@ final class PeerConnection {
                 bulk[id] = left
             }
         }
+        flush()
+    }
+
+    /// Opens a reconcile stream; `onReconcileStream` follows once the peer agrees.
+    func openReconcile() -> StreamID? {
+        guard yamux != nil, !closed, let id = openStream(for: .reconcile) else { return nil }
+        flush()
+        return id
+    }
+
+    func sendReconcile(_ message: [UInt8], on id: StreamID) {
+        guard !closed, case .reconcile? = streams[id] else { return }
+        write(LengthPrefixedReader.frame(message), on: id)
+        flush()
+    }
+
+    /// Ends our side of a reconcile stream (the session is over).
+    func finishReconcile(_ id: StreamID) {
+        try? yamux?.closeWrite(id)
+        flush()
+    }
+
+    /// Abandons a reconcile stream (the peer misbehaved, or a limit was hit).
+    func abortReconcile(_ id: StreamID) {
+        guard streams[id] != nil else { return }
+        reset(id)
         flush()
     }
 

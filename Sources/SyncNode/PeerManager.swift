@@ -3,6 +3,7 @@ import JSON
 import P2PCrypto
 import Reactor
 import Wire
+import Yamux
 
 /// The swarm: the connection table, dialing, one connection per peer, reconnects with
 /// back-off, handshake time-outs and periodic pings (DESIGN.md section 5).
@@ -38,6 +39,13 @@ final class PeerManager {
     var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
     var onPubsubRPC: ((PeerConnection, PubsubRPC) -> Void)?
     var onConnectionClosed: ((PeerConnection) -> Void)?
+    /// Reconcile hooks, for the catch-up service.
+    var onIdentified: ((PeerConnection) -> Void)?
+    var onReconcileStream: ((PeerConnection, StreamID, Bool) -> Void)?
+    var onReconcileFrame: ((PeerConnection, StreamID, [UInt8]) -> Void)?
+    var onReconcileEnded: ((PeerConnection, StreamID, String?) -> Void)?
+    /// Extra fields for a connected peer's row in `peers`.
+    var peerDetails: ((PeerID) -> [String: JSON])?
 
     init(reactor: Reactor, local: LocalPeer, logger: Logger) {
         self.reactor = reactor
@@ -113,6 +121,9 @@ final class PeerManager {
         connection.onClosed = { [unowned self] c, reason in self.closed(c, reason: reason) }
         connection.onPubsubReady = { [unowned self] c, p in self.onPubsubReady?(c, p) }
         connection.onPubsubRPC = { [unowned self] c, rpc in self.onPubsubRPC?(c, rpc) }
+        connection.onReconcileStream = { [unowned self] c, id, initiator in self.onReconcileStream?(c, id, initiator) }
+        connection.onReconcileFrame = { [unowned self] c, id, frame in self.onReconcileFrame?(c, id, frame) }
+        connection.onReconcileEnded = { [unowned self] c, id, reason in self.onReconcileEnded?(c, id, reason) }
         handshakeTimers[connection.number] = reactor.schedule(after: PeerManager.handshakeTimeout) { [weak self, weak connection] in
             guard let self, let connection else { return }
             self.handshakeTimers[connection.number] = nil
@@ -160,6 +171,7 @@ final class PeerManager {
         }
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] { completion(.success(connection)) }
         connection.ping()
+        onIdentified?(connection)
     }
 
     private func closed(_ connection: PeerConnection, reason: String) {
@@ -234,11 +246,12 @@ final class PeerManager {
         for c in connections.values.sorted(by: { $0.number < $1.number }) {
             var row: [String: JSON] = [
                 "peer_id": c.remotePeer.map { .string($0.description) } ?? c.expectedPeer.map { .string($0.description) } ?? .null,
-                "state": .string(c.state.rawValue),
+                "state": .string(c.syncing && c.state == .connected ? PeerState.syncing.rawValue : c.state.rawValue),
                 "address": .string(c.address),
                 "direction": .string(c.direction.rawValue),
             ]
             if let rtt = c.lastRTT { row["rtt_ms"] = .double(rtt.milliseconds) }
+            if let peer = c.remotePeer, let details = peerDetails?(peer) { for (k, v) in details { row[k] = v } }
             if let id = c.identified {
                 row["agent"] = id.agentVersion.map(JSON.string) ?? .null
                 row["protocol_version"] = id.protocolVersion.map(JSON.string) ?? .null

@@ -8,6 +8,7 @@ public enum PeerState: String, Sendable {
     case negotiating = "Negotiating"
     case identifying = "Identifying"
     case connected = "Connected"
+    case syncing = "Syncing"
     case disconnected = "Disconnected"
     case failed = "Failed"
 }

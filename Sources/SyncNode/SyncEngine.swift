@@ -1,4 +1,6 @@
 import JSON
+import P2PCrypto
+import Reconcile
 import SyncStore
 import Wire
 
@@ -24,6 +26,12 @@ public enum WriteDelivery: Equatable, Sendable {
         case .localOnly: "local"
         }
     }
+}
+
+/// Why writes received by reconciliation were refused.
+enum ReconciledWriteError: Error, CustomStringConvertible {
+    case invalid(String)
+    var description: String { if case .invalid(let why) = self { return why }; return "" }
 }
 
 /// Where a change to the replica came from.
@@ -59,6 +67,9 @@ public final class SyncEngine {
     /// Remote writes that changed the replica, and those that lost to a newer version.
     public private(set) var remoteApplied = 0
     public private(set) var remoteSuperseded = 0
+    /// Counts commits that changed the replica: the reconcile index is rebuilt when it moves.
+    public private(set) var generation = 0
+    private var cachedIndex: (generation: Int, index: ReplicaIndex)?
 
     public init(store: Store, localOrigin: [UInt8], logger: Logger, wallMillis: @escaping () -> UInt64) throws(StoreError) {
         self.store = store
@@ -136,6 +147,7 @@ public final class SyncEngine {
             for (index, item) in batch.enumerated() {
                 item.completion(.success(CommittedWrite(entry: item.entry, delivery: index < deliveries.count ? deliveries[index] : .localOnly)))
             }
+            if !changed.isEmpty { generation += 1 }
             let localSet = Set(local)
             for entry in changed {
                 let source: ChangeSource = localSet.contains(entry) ? .local : .remote
@@ -147,6 +159,31 @@ public final class SyncEngine {
             logger.error("commit of \(batch.count) local and \(remote.count) remote writes failed: \(error)")
             for item in batch { item.completion(.failure(error)) }
         }
+    }
+
+    /// A snapshot of every key's version for reconciliation, rebuilt only after a change.
+    func replicaIndex() throws(StoreError) -> ReplicaIndex {
+        commitStaged()
+        if let cached = cachedIndex, cached.generation == generation { return cached.index }
+        let items = try store.versions().map { ItemID(key: $0.key, version: $0.version) }
+        let index = ReplicaIndex(sortedItems: items, hash: SHA256.hash)
+        cachedIndex = (generation, index)
+        return index
+    }
+
+    /// Writes received by reconciliation: the same checks as gossip (limits, clock), then
+    /// staged for the next commit. All or nothing.
+    func stageReconciled(_ entries: [Entry]) throws(ReconciledWriteError) {
+        for entry in entries {
+            do throws(StoreError) {
+                try EntryLimits.validate(key: entry.key)
+                if let value = entry.value { try EntryLimits.validate(value: value) }
+            } catch {
+                throw .invalid("\(error)")
+            }
+            guard !entry.version.origin.isEmpty else { throw .invalid("write of \(entry.key) has no origin") }
+        }
+        do { try stageRemote(entries) } catch { throw .invalid("\(error)") }
     }
 
     /// The live entry for `key`, or nil if absent or deleted.

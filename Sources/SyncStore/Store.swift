@@ -249,6 +249,26 @@ public final class Store {
         try rows(try connection.prepared(Store.sqlAll), "read all entries")
     }
 
+    /// Every key with its version (tombstones included), ordered by key bytes: what
+    /// reconciliation fingerprints. Values are not read.
+    public func versions() throws(StoreError) -> [(key: [UInt8], version: Version)] {
+        let statement = try connection.prepared(Store.sqlVersions)
+        defer { connection.done(statement) }
+        var result: [(key: [UInt8], version: Version)] = []
+        while try connection.step(statement, "read versions") {
+            result.append((Array((statement.text(0) ?? "").utf8), Version(hlc: Store.hlc(statement, 1), origin: statement.blob(3))))
+        }
+        return result
+    }
+
+    /// The stored entries (tombstones included) for those of `keys` that exist, in order.
+    public func entries(forKeys keys: [String]) throws(StoreError) -> [Entry] {
+        var result: [Entry] = []
+        result.reserveCapacity(keys.count)
+        for key in keys { if let e = try entry(forKey: key) { result.append(e) } }
+        return result
+    }
+
     /// How many keys hold a value and how many hold a tombstone.
     public func counts() throws(StoreError) -> (live: Int, tombstones: Int) {
         let statement = try connection.prepared(Store.sqlCounts)
@@ -268,7 +288,7 @@ public final class Store {
 
     /// The smallest byte string greater than every string that starts with `prefix`, or nil
     /// when there is none (empty prefix, or only 0xFF bytes, which UTF-8 never contains).
-    static func upperBound(forPrefix prefix: [UInt8]) -> [UInt8]? {
+    public static func upperBound(forPrefix prefix: [UInt8]) -> [UInt8]? {
         var bound = prefix
         while let last = bound.last {
             if last < 0xff {
@@ -319,10 +339,11 @@ public final class Store {
     private static let sqlListRange = "SELECT \(columns) FROM entries WHERE key >= ?1 AND key < ?2 AND value IS NOT NULL ORDER BY key LIMIT ?3"
     private static let sqlListFrom = "SELECT \(columns) FROM entries WHERE key >= ?1 AND value IS NOT NULL ORDER BY key LIMIT ?2"
     private static let sqlAll = "SELECT \(columns) FROM entries ORDER BY key"
+    private static let sqlVersions = "SELECT key, hlc_ms, hlc_logical, origin FROM entries ORDER BY key"
     private static let sqlCounts = "SELECT count(value), count(*) - count(value) FROM entries"
     // Milliseconds of 2^63 and more are stored negative: those sort first, as the larger.
     private static let sqlGreatest = "SELECT hlc_ms, hlc_logical FROM entries ORDER BY hlc_ms < 0 DESC, hlc_ms DESC, hlc_logical DESC LIMIT 1"
 
     private static let allStatements = [sqlBegin, sqlCommit, sqlRollback, sqlVersion, sqlEntry, sqlUpsert,
-                                        sqlListRange, sqlListFrom, sqlAll, sqlCounts, sqlGreatest]
+                                        sqlListRange, sqlListFrom, sqlAll, sqlVersions, sqlCounts, sqlGreatest]
 }

@@ -103,3 +103,12 @@ struct PerfPeer: ControlRequestCommand {
         }
     }
 }
+
+struct Digest: ControlRequestCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a fingerprint of the replica (or of the keys starting with PREFIX).",
+        discussion: "Equal on replicas that hold the same keys with the same versions (deletes included), different otherwise: compare it across nodes to check that they converged.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Only keys starting with this.") var prefix: String?
+    var controlCommand: ControlCommand { .digest(prefix: prefix) }
+}

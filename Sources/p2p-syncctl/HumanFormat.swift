@@ -40,6 +40,8 @@ enum HumanFormat {
             func rate(_ key: String) -> String { result[key]?.doubleValue.map { String(format: "%.1f MB/s", $0) } ?? "-" }
             return "perf with \(peer): upload \(result["upload_bytes"]?.intValue ?? 0) bytes at \(rate("upload_mb_per_s")), "
                 + "download \(result["download_bytes"]?.intValue ?? 0) bytes at \(rate("download_mb_per_s"))\n"
+        case .digest:
+            return "\(result["digest"]?.stringValue ?? "?")  \(result["items"]?.intValue ?? 0) keys (tombstones included)\n"
         case .connect:
             return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:
@@ -49,7 +51,9 @@ enum HumanFormat {
 
     private static func deliveryText(_ result: JSON) -> String {
         switch result["delivery"]?.stringValue {
-        case "local": "stored locally; no peers to send it to yet"
+        case "queued": "queued: no peer subscribed yet; it is sent when one joins"
+        case "sent": "sent to \(result["peers"]?.intValue ?? 0) peer(s)"
+        case "local": "stored locally; not replicated"
         case let other?: other
         case nil: "stored"
         }

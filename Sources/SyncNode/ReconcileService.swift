@@ -1,0 +1,177 @@
+import JSON
+import Reactor
+import Reconcile
+import SyncStore
+import Wire
+import Yamux
+
+/// Catch-up (`/p2p-sync/reconcile/1.0.0`): runs a reconciliation when a connection we dialed
+/// is identified, and with a random connected peer every `interval`, and answers the peer's.
+/// The session machine decides what to say; this class moves its messages over the stream
+/// and hands the entries it receives to the engine (same checks and merge rule as gossip).
+final class ReconcileService {
+    /// The last reconciliation with a peer, for `peers` and `status`.
+    struct LastSync {
+        var finishedAtMillis: UInt64
+        var milliseconds: Double
+        var entriesSent: Int
+        var entriesReceived: Int
+        var bytesSent: Int
+        var bytesReceived: Int
+        var rounds: Int
+        var equal: Bool
+        var error: String?
+
+        var json: JSON {
+            var o: [String: JSON] = [
+                "at": .string(Timestamp.iso8601(millis: finishedAtMillis)), "ms": .double(milliseconds),
+                "entries_sent": .int(entriesSent), "entries_received": .int(entriesReceived),
+                "bytes_sent": .int(bytesSent), "bytes_received": .int(bytesReceived), "rounds": .int(rounds), "equal": .bool(equal),
+            ]
+            if let error { o["error"] = .string(error) }
+            return .object(o)
+        }
+    }
+
+    private struct Key: Hashable { let connection: Int; let stream: StreamID }
+
+    private struct Running {
+        var session: ReconcileSession
+        let connection: PeerConnection
+        let peer: PeerID
+        let started: Instant
+        var bytesSent = 0
+        var bytesReceived = 0
+    }
+
+    static let interval: Duration = .seconds(30)
+    /// Sessions the peers may run against us at once; more are refused (reset).
+    static let maxResponders = 16
+
+    private let reactor: Reactor
+    private let engine: SyncEngine
+    private let logger: Logger
+    private let peers: () -> [PeerConnection]
+    private var running: [Key: Running] = [:]
+    private var timer: TimerID?
+    private(set) var last: [PeerID: LastSync] = [:]
+    private(set) var completed = 0
+    private(set) var failed = 0
+
+    init(reactor: Reactor, engine: SyncEngine, logger: Logger, peers: @escaping () -> [PeerConnection]) {
+        self.reactor = reactor
+        self.engine = engine
+        self.logger = logger
+        self.peers = peers
+        schedule()
+    }
+
+    func stop() { if let timer { reactor.cancel(timer) } }
+
+    private func schedule() {
+        timer = reactor.schedule(after: ReconcileService.interval) { [weak self] in
+            guard let self else { return }
+            let idle = self.peers().filter { c in !self.running.values.contains { $0.connection === c } }
+            if let pick = idle.randomElement() { self.start(with: pick) }
+            self.schedule()
+        }
+    }
+
+    /// A connection is identified: the side that dialed starts a reconciliation at once.
+    func identified(_ connection: PeerConnection) {
+        if connection.direction == .outbound { start(with: connection) }
+    }
+
+    /// Starts a reconciliation with the peer unless one is already running with it.
+    @discardableResult
+    func start(with connection: PeerConnection) -> Bool {
+        guard !running.values.contains(where: { $0.peer == connection.remotePeer }) else { return false }
+        return connection.openReconcile() != nil
+    }
+
+    func streamOpened(_ connection: PeerConnection, _ id: StreamID, initiator: Bool) {
+        guard let peer = connection.remotePeer else { return connection.abortReconcile(id) }
+        if !initiator, running.values.filter({ $0.session.role == .responder }).count >= ReconcileService.maxResponders {
+            logger.info("refusing a reconciliation from \(peer): \(ReconcileService.maxResponders) already running")
+            return connection.abortReconcile(id)
+        }
+        let index: ReplicaIndex
+        do { index = try engine.replicaIndex() } catch {
+            logger.error("cannot reconcile with \(peer): \(error)")
+            return connection.abortReconcile(id)
+        }
+        var state = Running(session: ReconcileSession(role: initiator ? .initiator : .responder, index: index),
+                            connection: connection, peer: peer, started: reactor.now)
+        connection.syncing = true
+        if initiator {
+            let first = state.session.start().encoded()
+            state.bytesSent += first.count
+            connection.sendReconcile(first, on: id)
+        }
+        running[Key(connection: connection.number, stream: id)] = state
+        logger.debug("reconciling with \(peer) (\(initiator ? "we started" : "it started"); \(index.count) items here)")
+    }
+
+    func frame(_ connection: PeerConnection, _ id: StreamID, _ bytes: [UInt8]) {
+        let key = Key(connection: connection.number, stream: id)
+        guard var state = running[key] else { return connection.abortReconcile(id) }
+        state.bytesReceived += bytes.count + 4
+        do {
+            let message = try ReconcileMessage(decoding: bytes)
+            let output = try state.session.receive(message) { [engine] keys in
+                (try? engine.store.entries(forKeys: keys.map { String(decoding: $0, as: UTF8.self) })) ?? []
+            }
+            if !output.received.isEmpty {
+                do { try engine.stageReconciled(output.received) } catch {
+                    throw ReconcileError.protocolViolation("refused entries: \(error)")
+                }
+            }
+            if let reply = output.send {
+                let encoded = reply.encoded()
+                state.bytesSent += encoded.count + 4
+                connection.sendReconcile(encoded, on: id)
+            }
+            running[key] = state
+            if output.finished {
+                connection.finishReconcile(id)
+                end(key, error: nil)
+            }
+        } catch {
+            running[key] = state
+            logger.info("reconciliation with \(state.peer) cut off: \(error)")
+            connection.abortReconcile(id)
+            end(key, error: "\(error)")
+        }
+    }
+
+    func streamEnded(_ connection: PeerConnection, _ id: StreamID, reason: String?) {
+        let key = Key(connection: connection.number, stream: id)
+        guard let state = running[key] else { return }
+        end(key, error: state.session.finished ? nil : (reason ?? "the peer closed the stream before the end"))
+    }
+
+    private func end(_ key: Key, error: String?) {
+        guard let state = running.removeValue(forKey: key) else { return }
+        let session = state.session
+        let millis = reactor.now.duration(since: state.started)
+        last[state.peer] = LastSync(finishedAtMillis: WallClock.nowMillis(), milliseconds: millis.milliseconds,
+                                    entriesSent: session.entriesSent, entriesReceived: session.entriesReceived,
+                                    bytesSent: state.bytesSent, bytesReceived: state.bytesReceived, rounds: session.rounds,
+                                    equal: error == nil && session.foundEqual, error: error)
+        if error == nil { completed += 1 } else { failed += 1 }
+        if !running.values.contains(where: { $0.connection === state.connection }) { state.connection.syncing = false }
+        if error == nil {
+            logger.debug("reconciled with \(state.peer): \(session.entriesSent) sent, \(session.entriesReceived) received, \(session.rounds) rounds")
+        }
+    }
+
+    var statusJSON: JSON {
+        [
+            "running": .int(running.count),
+            "completed": .int(completed),
+            "failed": .int(failed),
+            "interval_seconds": .int(Int(ReconcileService.interval.components.seconds)),
+            "peers": .object(Dictionary(uniqueKeysWithValues: last.map { ($0.key.description, $0.value.json) })),
+        ]
+    }
+}
