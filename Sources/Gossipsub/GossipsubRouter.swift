@@ -358,6 +358,7 @@ public struct GossipsubRouter {
             return
         }
         mesh[topic, default: []].insert(peer)
+        announceRecent(to: peer, topic)
     }
 
     private mutating func handlePrune(_ prune: ControlMessage.Prune, from peer: PeerID, now: UInt64) {
@@ -380,6 +381,19 @@ public struct GossipsubRouter {
         control.graft.append(topic)
         outbox[peer, default: PubsubRPC()].control = control
         counters.graftsSent += 1
+        announceRecent(to: peer, topic)
+    }
+
+    /// IHAVE for the topic's recent messages, to a peer that just joined our mesh: messages
+    /// that arrived before it did were forwarded to the mesh without it, and the heartbeat's
+    /// gossip goes only to peers outside the mesh, so it would otherwise never hear of them.
+    private mutating func announceRecent(to peer: PeerID, _ topic: String) {
+        let ids = cache.gossipIDs(topic: topic)
+        guard !ids.isEmpty, isGossipsub(peer) else { return }
+        var control = outbox[peer, default: PubsubRPC()].control ?? ControlMessage()
+        control.ihave.append(.init(topic: topic, messageIDs: Array(ids.suffix(parameters.maxIHaveLength))))
+        outbox[peer, default: PubsubRPC()].control = control
+        counters.ihaveSent += 1
     }
 
     private mutating func prune(_ peer: PeerID, _ topic: String, backoffMillis: UInt64, now: UInt64, withPX: Bool) {
