@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),

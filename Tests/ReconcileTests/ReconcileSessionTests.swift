@@ -4,50 +4,20 @@ import SyncStore
 import Testing
 import TestSupport
 
-/// Two sessions run against each other in memory, messages encoded and decoded on the way.
+/// Two replicas reconciled in memory through `ReconcileLoopback`.
 struct ReconcilePair {
     var a: [String: Entry]
     var b: [String: Entry]
-    var rounds = 0
-    var bytes = 0
-    var maxMessageBytes = 0
+    var loopback = ReconcileLoopback()
+    var rounds: Int { loopback.messages }
+    var bytes: Int { loopback.bytes }
+    var maxMessageBytes: Int { loopback.largestMessage }
 
-    static func index(_ replica: [String: Entry]) -> ReplicaIndex {
-        let items = replica.values.map { ItemID(key: Array($0.key.utf8), version: $0.version) }
-            .sorted { ReplicaIndex.less($0.key, $1.key) }
-        return ReplicaIndex(sortedItems: items, hash: SHA256.hash)
-    }
+    static func index(_ replica: [String: Entry]) -> ReplicaIndex { ReconcileLoopback.index(replica, hash: SHA256.hash) }
+    static func merge(_ entries: [Entry], into replica: inout [String: Entry]) { ReconcileLoopback.merge(entries, into: &replica) }
 
-    static func merge(_ entries: [Entry], into replica: inout [String: Entry]) {
-        for e in entries where replica[e.key].map({ $0.version < e.version }) ?? true { replica[e.key] = e }
-    }
-
-    /// Runs one reconciliation, A initiating; returns both sessions' end states.
     mutating func run(limits: ReconcileSession.Limits = .init()) throws -> (ReconcileSession, ReconcileSession) {
-        var initiator = ReconcileSession(role: .initiator, index: Self.index(a), limits: limits)
-        var responder = ReconcileSession(role: .responder, index: Self.index(b), limits: limits)
-        var message: ReconcileMessage? = initiator.start()
-        var toResponder = true
-        let snapshotA = a, snapshotB = b
-        while let m = message {
-            let wire = m.encoded()
-            bytes += wire.count
-            maxMessageBytes = max(maxMessageBytes, wire.count)
-            rounds += 1
-            let decoded = try ReconcileMessage(decoding: wire)
-            if toResponder {
-                let out = try responder.receive(decoded) { keys in keys.compactMap { snapshotB[String(decoding: $0, as: UTF8.self)] } }
-                Self.merge(out.received, into: &b)
-                message = out.send
-            } else {
-                let out = try initiator.receive(decoded) { keys in keys.compactMap { snapshotA[String(decoding: $0, as: UTF8.self)] } }
-                Self.merge(out.received, into: &a)
-                message = out.send
-            }
-            toResponder.toggle()
-            if rounds > 1000 { Issue.record("no end"); break }
-        }
-        return (initiator, responder)
+        try loopback.run(&a, &b, hash: SHA256.hash, limits: limits)
     }
 }
 

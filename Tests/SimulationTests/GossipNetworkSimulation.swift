@@ -1,5 +1,6 @@
 import Gossipsub
 import P2PCrypto
+import Reconcile
 import SyncStore
 import TestSupport
 import Wire
@@ -23,12 +24,15 @@ struct GossipNetworkSimulation {
         var maxDelayMillis: UInt64 = 40
         var seed: UInt64 = 1
         var topic = "sim"
+        /// Catch-up: every node reconciles with a random neighbour this often (0: never), and
+        /// with each neighbour it meets again after a partition or a restart.
+        var reconcileIntervalMillis: UInt64 = 0
     }
 
     struct Node {
         var router: GossipsubRouter
         var clock = HybridClock()
-        var replica: [String: (value: String?, version: Version)] = [:]
+        var replica: [String: Entry] = [:]
         let origin: [UInt8]
         /// Wall clock skew of this node, so HLCs matter.
         let skewMillis: UInt64
@@ -36,7 +40,10 @@ struct GossipNetworkSimulation {
 
     /// Something that happens at a simulated time: an RPC arriving, a write, a heartbeat.
     struct InFlight: Comparable {
-        enum Kind { case rpc(from: Int, to: Int, PubsubRPC), write(node: Int, key: String, value: String?), heartbeat(node: Int) }
+        enum Kind {
+            case rpc(from: Int, to: Int, PubsubRPC), write(node: Int, key: String, value: String?), heartbeat(node: Int)
+            case reconcile(node: Int), restart(node: Int)
+        }
         let at: UInt64
         let sequence: Int
         let kind: Kind
@@ -56,14 +63,19 @@ struct GossipNetworkSimulation {
     private(set) var delivered = 0
     private(set) var lost = 0
     private(set) var rpcs = 0
+    /// RPCs that met a cut link or a stopped node.
+    private(set) var dropped = 0
+    private(set) var reconciliations = 0
+    private(set) var reconciledBytes = 0
+    /// Links cut by a partition (smaller index first) and nodes that are stopped.
+    private(set) var cut: Set<[Int]> = []
+    private(set) var down: Set<Int> = []
 
     init(_ configuration: Configuration) {
         self.configuration = configuration
         random = SeededRandom(seed: configuration.seed)
         for i in 0..<configuration.nodes {
-            var seed = [UInt8](repeating: 0, count: 32)
-            seed[0] = UInt8(i & 0xff); seed[1] = UInt8(i >> 8); seed[2] = UInt8(truncatingIfNeeded: configuration.seed)
-            let key = try! Ed25519PrivateKey(seed: seed)
+            let key = try! Ed25519PrivateKey(seed: Self.seedBytes(i, configuration.seed))
             let router = GossipsubRouter(identity: key, seed: random.next(), firstSeqno: 1)
             nodes.append(Node(router: router, origin: key.publicKey.peerID.bytes, skewMillis: UInt64.random(in: 0...500, using: &random)))
             peerIndex[key.publicKey.peerID] = i
@@ -91,6 +103,11 @@ struct GossipNetworkSimulation {
     /// heartbeats start, staggered over the first second.
     mutating func start() {
         for i in nodes.indices { schedule(.heartbeat(node: i), at: 1000 + UInt64(i * 1000 / nodes.count)) }
+        if configuration.reconcileIntervalMillis > 0 {
+            for i in nodes.indices {
+                schedule(.reconcile(node: i), at: UInt64.random(in: 1...configuration.reconcileIntervalMillis, using: &random))
+            }
+        }
         for i in nodes.indices { send(from: i, nodes[i].router.subscribe(configuration.topic, now: now)) }
         for a in nodes.indices {
             for b in links[a].sorted() where a < b {
@@ -109,6 +126,7 @@ struct GossipNetworkSimulation {
 
     /// A local write on node `i`: versioned by its clock, applied, published.
     mutating func write(at i: Int, key: String, value: String?) {
+        guard !down.contains(i) else { return }
         let wall = now + nodes[i].skewMillis + 1_700_000_000_000
         let version = Version(hlc: nodes[i].clock.tick(wallMillis: wall), origin: nodes[i].origin)
         merge(into: i, key: key, value: value, version: version)
@@ -118,13 +136,77 @@ struct GossipNetworkSimulation {
     }
 
     private mutating func merge(into i: Int, key: String, value: String?, version: Version) {
-        if let current = nodes[i].replica[key], current.version >= version { return }
-        nodes[i].replica[key] = (value, version)
+        ReconcileLoopback.merge([Entry(key: key, value: value, version: version)], into: &nodes[i].replica)
+    }
+
+    private func linked(_ a: Int, _ b: Int) -> Bool {
+        links[a].contains(b) && !cut.contains([min(a, b), max(a, b)]) && !down.contains(a) && !down.contains(b)
+    }
+
+    /// Cuts every link between the groups (a partition): the connections drop.
+    mutating func partition(_ groups: [Set<Int>]) {
+        for (g, group) in groups.enumerated() {
+            for a in group {
+                for b in links[a] where !group.contains(b) && groups[(g + 1)...].contains(where: { $0.contains(b) }) {
+                    guard cut.insert([min(a, b), max(a, b)]).inserted else { continue }
+                    nodes[a].router.removePeer(peerID(b))
+                    nodes[b].router.removePeer(peerID(a))
+                }
+            }
+        }
+    }
+
+    /// Restores every cut link: the nodes meet again and reconcile.
+    mutating func heal() {
+        let healed = cut.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+        cut.removeAll()
+        for pair in healed where !down.contains(pair[0]) && !down.contains(pair[1]) { meet(pair[0], pair[1]) }
+    }
+
+    /// Stops a node (its connections drop; its replica is on disk and survives) and starts
+    /// it again after `downMillis` with a fresh router.
+    mutating func crash(_ i: Int, downMillis: UInt64) {
+        guard down.insert(i).inserted else { return }
+        for b in links[i] { nodes[b].router.removePeer(peerID(i)) }
+        schedule(.restart(node: i), at: now + downMillis)
+    }
+
+    private mutating func restart(_ i: Int) {
+        guard down.remove(i) != nil else { return }
+        let key = try! Ed25519PrivateKey(seed: Self.seedBytes(i, configuration.seed))
+        nodes[i].router = GossipsubRouter(identity: key, seed: random.next(), firstSeqno: now * 1_000_000)
+        send(from: i, nodes[i].router.subscribe(configuration.topic, now: now))
+        for b in links[i].sorted() where linked(i, b) { meet(i, b) }
+    }
+
+    private static func seedBytes(_ i: Int, _ runSeed: UInt64) -> [UInt8] {
+        var seed = [UInt8](repeating: 0, count: 32)
+        seed[0] = UInt8(i & 0xff); seed[1] = UInt8(i >> 8); seed[2] = UInt8(truncatingIfNeeded: runSeed)
+        return seed
+    }
+
+    /// Two nodes connect: pubsub greetings, then catch-up between them.
+    private mutating func meet(_ a: Int, _ b: Int) {
+        send(from: a, nodes[a].router.addPeer(peerID(b), protocolID: .meshsub11, outbound: true))
+        send(from: b, nodes[b].router.addPeer(peerID(a), protocolID: .meshsub11, outbound: false))
+        if configuration.reconcileIntervalMillis > 0 { reconcile(a, b) }
+    }
+
+    /// One reconciliation, run to the end at once (its few round trips are short next to a heartbeat).
+    private mutating func reconcile(_ a: Int, _ b: Int) {
+        var loopback = ReconcileLoopback()
+        var replicaA = nodes[a].replica, replicaB = nodes[b].replica
+        _ = try! loopback.run(&replicaA, &replicaB, hash: SHA256.hash)
+        nodes[a].replica = replicaA
+        nodes[b].replica = replicaB
+        reconciliations += 1
+        reconciledBytes += loopback.bytes
     }
 
     private mutating func send(from i: Int, _ events: [RouterEvent]) {
         for event in events {
             guard case .send(let peer, var rpc) = event, let j = peerIndex[peer] else { continue }
+            guard linked(i, j) else { dropped += 1; continue }
             if !rpc.publish.isEmpty, configuration.messageLoss > 0 {
                 let before = rpc.publish.count
                 rpc.publish.removeAll { _ in Double.random(in: 0..<1, using: &random) < configuration.messageLoss }
@@ -166,11 +248,18 @@ struct GossipNetworkSimulation {
             _ = queue.pop()
             now = next.at
             switch next.kind {
-            case .rpc(let from, let to, let rpc): receive(rpc, from: from, to: to)
+            case .rpc(let from, let to, let rpc):
+                // A link cut or a node stopped while the RPC was on its way: it is lost.
+                if linked(from, to) { receive(rpc, from: from, to: to) } else { dropped += 1 }
+            case .reconcile(let node):
+                schedule(.reconcile(node: node), at: now + configuration.reconcileIntervalMillis)
+                let neighbours = links[node].sorted().filter { linked(node, $0) }
+                if let other = neighbours.randomElement(using: &random) { reconcile(node, other) }
+            case .restart(let node): restart(node)
             case .write(let node, let key, let value): write(at: node, key: key, value: value)
             case .heartbeat(let node):
                 schedule(.heartbeat(node: node), at: now + nodes[node].router.parameters.heartbeatMillis)
-                send(from: node, nodes[node].router.heartbeat(now: now))
+                if !down.contains(node) { send(from: node, nodes[node].router.heartbeat(now: now)) }
             }
         }
         now = until
