@@ -14,6 +14,7 @@ final class PeerManager {
     static let handshakeTimeout: Duration = .seconds(10)
     /// go pings every 30 s, rust every 15 s; 15 s keeps RTT fresh in `peers`.
     static let pingInterval: Duration = .seconds(15)
+    static let pingTimeout: Duration = .seconds(10)
     static let minimumBackoff: Duration = .seconds(1)
     static let maximumBackoff: Duration = .seconds(60)
 
@@ -230,10 +231,24 @@ final class PeerManager {
         if let pingTimer { reactor.cancel(pingTimer) }
     }
 
+    /// Pings every connected peer; one that does not answer within `pingTimeout` is taken for
+    /// gone (a cable pulled, a partition: TCP alone would take many minutes to say so) and its
+    /// connection is closed, so the dialer redials and catch-up runs once it is back.
     private func schedulePings() {
         pingTimer = reactor.schedule(after: PeerManager.pingInterval) { [weak self] in
             guard let self else { return }
-            for connection in self.connectedPeers { connection.ping() }
+            for connection in self.connectedPeers {
+                var answered = false
+                let timer = self.reactor.schedule(after: PeerManager.pingTimeout) { [weak connection] in
+                    guard !answered, let connection else { return }
+                    self.logger.info("\(connection.label) did not answer a ping in \(PeerManager.pingTimeout); closing the connection")
+                    connection.close("no answer to ping in \(PeerManager.pingTimeout)")
+                }
+                connection.ping { [weak self] _ in
+                    answered = true
+                    self?.reactor.cancel(timer)
+                }
+            }
             self.schedulePings()
         }
     }

@@ -8,6 +8,8 @@ final class DaemonHarness: @unchecked Sendable {
     let dataDir: String
     private(set) var daemon: ChildProcess?
     private var starts = 0
+    /// A command the daemon runs under, e.g. `ip netns exec NAME`.
+    var launcher: [String] = []
 
     init() {
         directory = TemporaryDirectory(prefix: "p2p-sync-e2e")
@@ -20,9 +22,11 @@ final class DaemonHarness: @unchecked Sendable {
     @discardableResult
     func start(_ extraArguments: [String] = []) throws -> ChildProcess {
         starts += 1
-        let child = try ChildProcess(BuiltProducts.path("p2p-syncd"),
-                                     ["--port", "0", "--data-dir", dataDir] + extraArguments,
-                                     directory: directory.path, name: "daemon\(starts)")
+        let daemonArguments = ["--port", "0", "--data-dir", dataDir] + extraArguments
+        let child = launcher.isEmpty
+            ? try ChildProcess(BuiltProducts.path("p2p-syncd"), daemonArguments, directory: directory.path, name: "daemon\(starts)")
+            : try ChildProcess(launcher[0], Array(launcher.dropFirst()) + [BuiltProducts.path("p2p-syncd")] + daemonArguments,
+                               directory: directory.path, name: "daemon\(starts)")
         daemon = child
         let up = ChildProcess.waitUntil(timeout: 20) {
             guard child.isRunning else { return true }
