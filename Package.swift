@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Ping"),
         .target(name: "Perf"),
         .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
+        // mDNS: the DNS message codec and the libp2p / DNS-SD discovery machine (sans-I/O).
+        .target(name: "MDNS", dependencies: ["Wire"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // Connection upgrade and per-connection protocol plumbing (sans-I/O).
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
-                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile"]),
+                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile", "MDNS"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
+        .testTarget(name: "MDNSTests", dependencies: ["MDNS", "Wire", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
