@@ -99,3 +99,45 @@ public final class DatagramSocket: EventSource {
         onDatagram = nil
     }
 }
+
+// MARK: - IPv4 multicast (mDNS)
+
+extension DatagramSocket {
+    /// Joins `group` on the interface with address `interface` (IP_ADD_MEMBERSHIP).
+    public func joinMulticast(group: String, interface: String) throws(ReactorError) {
+        var request = ip_mreq()
+        request.imr_multiaddr = try Self.inAddr(group)
+        request.imr_interface = try Self.inAddr(interface)
+        let fd = fileDescriptor
+        try Syscall.call("setsockopt(IP_ADD_MEMBERSHIP)") {
+            setsockopt(fd, Int32(csync_ipproto_ip()), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreq>.size))
+        }
+    }
+
+    /// Leaves `group` on that interface (it went away or lost its address).
+    public func leaveMulticast(group: String, interface: String) {
+        guard var request = try? ip_mreq(imr_multiaddr: Self.inAddr(group), imr_interface: Self.inAddr(interface)) else { return }
+        _ = setsockopt(fileDescriptor, Int32(csync_ipproto_ip()), IP_DROP_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreq>.size))
+    }
+
+    /// The interface later multicast sends leave by (IP_MULTICAST_IF).
+    public func setMulticastInterface(_ interface: String) throws(ReactorError) {
+        var address = try Self.inAddr(interface)
+        let fd = fileDescriptor
+        try Syscall.call("setsockopt(IP_MULTICAST_IF)") {
+            setsockopt(fd, Int32(csync_ipproto_ip()), IP_MULTICAST_IF, &address, socklen_t(MemoryLayout<in_addr>.size))
+        }
+    }
+
+    /// TTL of multicast sends (mDNS uses 255) and whether our own sends loop back to us.
+    public func setMulticast(ttl: Int32, loop: Bool) throws(ReactorError) {
+        try Syscall.setOption(fileDescriptor, Int32(csync_ipproto_ip()), IP_MULTICAST_TTL, ttl, "setsockopt(IP_MULTICAST_TTL)")
+        try Syscall.setOption(fileDescriptor, Int32(csync_ipproto_ip()), IP_MULTICAST_LOOP, loop ? 1 : 0, "setsockopt(IP_MULTICAST_LOOP)")
+    }
+
+    static func inAddr(_ text: String) throws(ReactorError) -> in_addr {
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { throw .invalidAddress(text) }
+        return address
+    }
+}

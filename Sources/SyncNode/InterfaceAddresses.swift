@@ -5,6 +5,57 @@ import Glibc
 /// The IPv4 addresses of the machine's interfaces that are up, so that a node listening on
 /// `0.0.0.0` can print the addresses a peer can actually dial.
 enum InterfaceAddresses {
+    /// One IPv4 address of an interface, with what `doctor` and mDNS need to know about it.
+    struct Interface: Equatable {
+        let name: String
+        let address: String
+        let netmask: String
+        let up: Bool
+        let multicast: Bool
+        let loopback: Bool
+
+        /// True when `host` is on this interface's subnet.
+        func contains(_ host: String) -> Bool {
+            guard let a = InterfaceAddresses.number(address), let m = InterfaceAddresses.number(netmask),
+                  let h = InterfaceAddresses.number(host) else { return false }
+            return a & m == h & m
+        }
+    }
+
+    /// Every interface with an IPv4 address, up or not.
+    static func interfaces() -> [Interface] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var result: [Interface] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            let flags = entry.pointee.ifa_flags
+            result.append(Interface(name: String(cString: entry.pointee.ifa_name), address: text(address),
+                                    netmask: entry.pointee.ifa_netmask.map(text) ?? "255.255.255.255",
+                                    up: flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0,
+                                    multicast: flags & UInt32(IFF_MULTICAST) != 0, loopback: flags & UInt32(IFF_LOOPBACK) != 0))
+        }
+        return result
+    }
+
+    private static func text(_ address: UnsafeMutablePointer<sockaddr>) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+            var inAddr = sin.pointee.sin_addr
+            _ = inet_ntop(AF_INET, &inAddr, &buffer, socklen_t(buffer.count))
+        }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    static func number(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".").compactMap { UInt32($0) }
+        guard parts.count == 4, parts.allSatisfy({ $0 < 256 }) else { return nil }
+        return parts.reduce(0) { $0 << 8 | $1 }
+    }
+
     static func ipv4() -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return [] }

@@ -36,6 +36,7 @@ public final class Node {
     private let peers: PeerManager
     private let gossip: GossipService
     private let reconcile: ReconcileService
+    private var mdns: MDNSService?
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -93,6 +94,12 @@ public final class Node {
         try listen()
         local.listenAddresses = listenAddresses
         for address in configuration.peers { peers.dial(address, keep: true) }
+        if configuration.mdns {
+            let mdns = MDNSService(reactor: reactor, peerID: peerID, addresses: listenAddresses, logger: sink.logger("mdns"))
+            mdns.onDiscovered = { [unowned self] peer, addresses in self.discovered(peer, addresses) }
+            self.mdns = mdns
+            peers.foundPeers = { [unowned mdns] in mdns.found }
+        }
         try control.start()
         control.dispatch = { [unowned self] request, session in self.handle(request, from: session) }
         engine.onChange = { [unowned self] entry, source in self.notifyWatchers(entry, source: source) }
@@ -106,6 +113,24 @@ public final class Node {
             throw .listenFailed(address: "signals", reason: "\(error)")
         }
         state = .listening
+        if let mdns {
+            mdns.start()
+            state = .discovering
+        }
+    }
+
+    /// A peer found on the LAN is dialed at once, unless we are connected or dialing already.
+    private func discovered(_ peer: PeerID, _ addresses: [Multiaddr]) {
+        guard peer != peerID, !peers.isConnectedOrDialing(peer) else { return }
+        // Prefer an address on one of our subnets.
+        let local = InterfaceAddresses.interfaces().filter { $0.up && !$0.loopback }
+        let best = addresses.first { address in
+            address.components.contains { component in
+                if case .ip4(let b) = component { return local.contains { $0.contains(b.map(String.init).joined(separator: ".")) } }
+                return false
+            }
+        } ?? addresses.first
+        if let best { peers.dial(best, keep: false) }
     }
 
     private func listen() throws(ConfigurationError) {
@@ -151,6 +176,7 @@ public final class Node {
 
     private func shutDown() {
         engine.commitStaged()
+        mdns?.stop()
         gossip.stop()
         reconcile.stop()
         peers.closeAll()
@@ -361,6 +387,7 @@ public final class Node {
             "remote_superseded": .int(engine.remoteSuperseded),
             "gossip": gossip.statusJSON,
             "reconcile": reconcile.statusJSON,
+            "mdns": mdns?.statusJSON ?? ["enabled": false],
         ]
     }
 

@@ -12,9 +12,13 @@ public struct NodeConfiguration: Sendable {
     public var logFilter: LogFilter
     /// `--peer`: addresses dialed at start and kept connected.
     public var peers: [Multiaddr]
+    /// Find and be found by peers on the LAN (mDNS); `--no-mdns` turns it off.
+    public var mdns: Bool
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
-                port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = []) {
+                port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = [],
+                mdns: Bool = true) {
+        self.mdns = mdns
         self.dataDirectory = dataDirectory
         self.controlPath = controlPath.map(DataDirectory.absolute) ?? dataDirectory.defaultControlPath
         self.listenHost = listenHost

@@ -45,6 +45,8 @@ final class PeerManager {
     var onReconcileStream: ((PeerConnection, StreamID, Bool) -> Void)?
     var onReconcileFrame: ((PeerConnection, StreamID, [UInt8]) -> Void)?
     var onReconcileEnded: ((PeerConnection, StreamID, String?) -> Void)?
+    /// Peers found on the LAN (mDNS): shown as PeerFound while not connected.
+    var foundPeers: (() -> [PeerID: [Multiaddr]])?
     /// Extra fields for a connected peer's row in `peers`.
     var peerDetails: ((PeerID) -> [String: JSON])?
 
@@ -209,6 +211,11 @@ final class PeerManager {
         logger.debug("redialing \(address) in \(delay) (attempt \(target.attempts)): \(error)")
     }
 
+    /// True when a connection to `peer` exists or is being set up (a dial names it).
+    func isConnectedOrDialing(_ peer: PeerID) -> Bool {
+        connections.values.contains { $0.remotePeer == peer || $0.expectedPeer == peer }
+    }
+
     /// The identified connection to `peer`, if any.
     func connection(to peer: PeerID) -> PeerConnection? {
         connections.values.first { $0.remotePeer == peer && $0.state == .connected }
@@ -284,6 +291,11 @@ final class PeerManager {
                 "last_error": target.lastError.map(JSON.string) ?? .null,
                 "retries": .int(target.attempts),
             ])
+        }
+        for (peer, addresses) in (foundPeers?() ?? [:]).sorted(by: { $0.key < $1.key }) where !isConnectedOrDialing(peer) {
+            rows.append(["peer_id": .string(peer.description), "state": .string(PeerState.peerFound.rawValue),
+                         "address": .string(addresses.first?.description ?? ""), "direction": "mdns",
+                         "addresses": .array(addresses.map { .string($0.description) })])
         }
         return ["peers": .array(rows)]
     }

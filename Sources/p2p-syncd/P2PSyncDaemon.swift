@@ -52,6 +52,10 @@ struct P2PSyncDaemon: ParsableCommand {
     @Flag(help: "Run in the background: pid file and log file in the data directory.")
     var detach = false
 
+    @Flag(name: .customLong("no-mdns"),
+          help: "Do not use mDNS: nothing is sent on UDP 5353 and LAN peers are not discovered (use --peer or connect).")
+    var noMDNS = false
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         // Bulk transfers allocate and free buffers of 64 KiB to a few hundred KiB per read; with
@@ -72,7 +76,8 @@ struct P2PSyncDaemon: ParsableCommand {
                 }
             }
             let configuration = NodeConfiguration(dataDirectory: dataDirectory, controlPath: control,
-                                                  port: port, topic: topic, logFilter: filter, peers: peerAddresses)
+                                                  port: port, topic: topic, logFilter: filter, peers: peerAddresses,
+                                                  mdns: !noMDNS)
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

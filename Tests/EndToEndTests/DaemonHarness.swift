@@ -10,6 +10,9 @@ final class DaemonHarness: @unchecked Sendable {
     private var starts = 0
     /// A command the daemon runs under, e.g. `ip netns exec NAME`.
     var launcher: [String] = []
+    /// Off by default: daemons of one test would otherwise find those of every other test
+    /// running at the same time on this machine (mDNS loops back on the host's interfaces).
+    var mdns = false
 
     init() {
         directory = TemporaryDirectory(prefix: "p2p-sync-e2e")
@@ -22,7 +25,7 @@ final class DaemonHarness: @unchecked Sendable {
     @discardableResult
     func start(_ extraArguments: [String] = []) throws -> ChildProcess {
         starts += 1
-        let daemonArguments = ["--port", "0", "--data-dir", dataDir] + extraArguments
+        let daemonArguments = ["--port", "0", "--data-dir", dataDir] + (mdns ? [] : ["--no-mdns"]) + extraArguments
         let child = launcher.isEmpty
             ? try ChildProcess(BuiltProducts.path("p2p-syncd"), daemonArguments, directory: directory.path, name: "daemon\(starts)")
             : try ChildProcess(launcher[0], Array(launcher.dropFirst()) + [BuiltProducts.path("p2p-syncd")] + daemonArguments,

@@ -49,6 +49,7 @@ static inline int csync_shut_wr(void) { return SHUT_WR; }
 static inline int csync_ipproto_tcp(void) { return IPPROTO_TCP; }
 static inline int csync_ipproto_ipv6(void) { return IPPROTO_IPV6; }
 static inline int csync_ipproto_udp(void) { return IPPROTO_UDP; }
+static inline int csync_ipproto_ip(void) { return IPPROTO_IP; }
 static inline size_t csync_sun_path_size(void) { return sizeof(((struct sockaddr_un *)0)->sun_path); }
 /// accept4 is declared only under _GNU_SOURCE, which shim.c defines.
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
