@@ -103,3 +103,77 @@ struct MDNSLANTests {
 extension GossipReplicationTests {
     static func peerID(_ node: DaemonHarness) -> String? { (try? call(node, .status))?["peer_id"]?.stringValue }
 }
+
+/// mDNS interop on the namespace LAN: py-libp2p 0.8.1 and python-zeroconf.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct MDNSInteropTests {
+    typealias G = GossipReplicationTests
+
+    @Test func pyLibp2pAndWeFindEachOtherByMDNSAndExchangeWrites() throws {
+        guard let lan = try MDNSLANTests.lanOrSkip(2, "pyLibp2pAndWeFindEachOtherByMDNSAndExchangeWrites") else { return }
+        defer { lan.tearDown() }
+        let node = DaemonHarness()
+        node.launcher = lan.launcher(0)
+        node.mdns = true
+        let py = try ChildProcess(NetnsLAN.ip, ["netns", "exec", lan.namespaces[1], try PyInteropTests.python(), PyGossipInteropTests.script,
+                                                "--topic", "p2p-sync", "--host", lan.address(1), "--port", "4001", "--mdns", "--timeout", "120"],
+                                  directory: node.directory.path, name: "py-mdns", stdin: true)
+        defer { py.signal(SIGTERM) }
+        #expect(ChildProcess.waitUntil(timeout: 30) { PyInteropTests.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
+        let pyID = try #require(PyGossipInteropTests.pyID(py))
+        let daemon = try node.start(["--port", "4001"])
+        let ourID = try PyGossipInteropTests.ourID(daemon)
+        // py's mDNS listener found us (it has no other way to learn our address) ...
+        #expect(ChildProcess.waitUntil(timeout: 30) {
+            PyInteropTests.events(py).contains { $0["event"]?.stringValue == "discovered" && $0["peer_id"]?.stringValue == ourID }
+        }, "py: \(py.stdout)\n\(py.stderr.suffix(2000))")
+        // ... and ours found py.
+        #expect(ChildProcess.waitUntil(timeout: 30) { daemon.stderr.contains("mDNS: found \(pyID)") }, "\(daemon.stderr.suffix(2000))")
+        #expect(ChildProcess.waitUntil(timeout: 30) { PartitionTests.connectedPeers(node) == 1 && PyGossipInteropTests.pySubscribed(py, ourID) })
+        #expect(ChildProcess.waitUntil(timeout: 10) { ((try? G.gossip(node))?["topic_peers"]?.intValue ?? 0) == 1 })
+        _ = try G.call(node, .put(key: "mdns/ours", value: "from swift"))
+        #expect(ChildProcess.waitUntil(timeout: 10) { PyGossipInteropTests.messages(py).contains { $0["data"]?.stringValue?.contains("mdns/ours") == true } })
+        let timestamp = PyGossipInteropTests.recentTimestamp().text
+        py.writeStdin("publish {\"Put\":{\"key\":\"mdns/py\",\"value\":\"from python\",\"timestamp\":\"\(timestamp)\"}}\n")
+        #expect(ChildProcess.waitUntil(timeout: 10) { G.value(node, "mdns/py") == "from python" })
+    }
+
+    @Test func zeroconfListsOurDNSSDServiceWithPortAndPeerID() throws {
+        guard let lan = try MDNSLANTests.lanOrSkip(2, "zeroconfListsOurDNSSDServiceWithPortAndPeerID") else { return }
+        defer { lan.tearDown() }
+        let node = DaemonHarness()
+        node.launcher = lan.launcher(0)
+        node.mdns = true
+        let daemon = try node.start(["--port", "4123"])
+        let ourID = try PyGossipInteropTests.ourID(daemon)
+        // python-zeroconf (installed with py-libp2p) browsing from the other host.
+        let browser = try ChildProcess(NetnsLAN.ip, ["netns", "exec", lan.namespaces[1], try PyInteropTests.python(), "-c", """
+            import json, sys, time
+            from zeroconf import ServiceBrowser, Zeroconf
+            zc = Zeroconf()
+            found = {}
+            class Listener:
+                def add_service(self, zc, type_, name):
+                    info = zc.get_service_info(type_, name, timeout=3000)
+                    if info:
+                        found[name] = {"port": info.port, "addresses": info.parsed_addresses(),
+                                       "properties": {k.decode(): (v or b"").decode() for k, v in info.properties.items()}}
+                def update_service(self, *args): pass
+                def remove_service(self, *args): pass
+            ServiceBrowser(zc, "_p2p-sync._tcp.local.", Listener())
+            end = time.time() + 15
+            while time.time() < end and not found:
+                time.sleep(0.2)
+            time.sleep(0.5)
+            print(json.dumps(found), flush=True)
+            zc.close()
+            """], directory: node.directory.path, name: "zeroconf-browse")
+        #expect(browser.waitForExit(timeout: 40) == 0, "\(browser.stderr.suffix(2000))")
+        let found = try JSONParser.parse(browser.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let instance = try #require(found.objectValue?.first?.value, "zeroconf found nothing: \(browser.stdout) \(browser.stderr.suffix(1000))")
+        #expect(found.objectValue?.first?.key == "\(ourID)._p2p-sync._tcp.local.")
+        #expect(instance["port"]?.intValue == 4123)
+        #expect(instance["properties"]?["peerid"]?.stringValue == ourID)
+        #expect(instance["addresses"]?.arrayValue?.contains(.string(lan.address(0))) == true)
+    }
+}

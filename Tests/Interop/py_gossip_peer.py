@@ -2,7 +2,7 @@
 """A py-libp2p 0.8.1 gossipsub peer for p2p-sync's interop tests: TCP + Noise + yamux, Ed25519.
 
 Usage:
-  py_gossip_peer.py --topic TOPIC [--port P] [--connect MULTIADDR]... [--timeout SECONDS]
+  py_gossip_peer.py --topic TOPIC [--host IP] [--port P] [--mdns] [--connect MULTIADDR]... [--timeout SECONDS]
 
 Listens on /ip4/127.0.0.1/tcp/P (0 = any port), subscribes to TOPIC, dials each --connect
 address, and exits by itself after --timeout seconds (exit 0).
@@ -10,6 +10,7 @@ address, and exits by itself after --timeout seconds (exit 0).
 Events on stdout, one JSON object per line:
   {"event":"listening","peer_id":...,"addrs":[...]}      once listening and subscribed (first line)
   {"event":"connected","peer_id":...}                     each new connection, outbound or inbound
+  {"event":"discovered","peer_id":...,"addrs":[...]}      (--mdns) a peer py's mDNS found; it is dialed
   {"event":"peer_subscribed","peer_id":...,"topic":...}   a remote peer's subscription to TOPIC is known
   {"event":"message","from":...,"data":...,"seqno":...,"topic":...}
                                                           a message from another peer on TOPIC
@@ -33,7 +34,7 @@ from libp2p import new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
 import libp2p.pubsub.pubsub as pubsub_module
 from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
@@ -103,6 +104,28 @@ class Peer:
                 return
             self.note_connected(info.peer_id)
 
+    async def dial_discovered(self):
+        # py's mDNS fills the peerstore and its listener's table; report and dial what the
+        # listener found (the table holds only what mDNS found, not what identify taught us).
+        reported = set()
+        while True:
+            mdns = getattr(self.host, "mDNS", None)
+            found = {peer_id for peer_id, _ in mdns.listener.discovered_services.values()} if mdns else set()
+            store = self.host.get_peerstore()
+            connected = set(self.host.get_network().connections.keys())
+            for peer_id in found:
+                if peer_id == self.me:
+                    continue
+                if peer_id not in reported:
+                    reported.add(peer_id)
+                    emit("discovered", peer_id=str(peer_id), addrs=[str(a) for a in store.addrs(peer_id)])
+                if peer_id not in connected:
+                    try:
+                        await self.host.connect(PeerInfo(peer_id, store.addrs(peer_id)))
+                    except Exception as error:
+                        log(f"dial {peer_id}: {type(error).__name__}: {error}")
+            await trio.sleep(POLL_INTERVAL)
+
     async def watch(self):
         # py has no simple callbacks for new connections or remote subscriptions: poll both.
         subscribed = set()
@@ -164,7 +187,8 @@ class Peer:
 
 
 async def main(args):
-    host = new_host(key_pair=create_new_key_pair(), muxer_preference="YAMUX")
+    listen = multiaddr.Multiaddr(f"/ip4/{args.host}/tcp/{args.port}")
+    host = new_host(key_pair=create_new_key_pair(), muxer_preference="YAMUX", enable_mDNS=args.mdns, listen_addrs=[listen])
     gossipsub = GossipSub(
         protocols=PROTOCOLS,
         degree=6,
@@ -174,7 +198,6 @@ async def main(args):
         spam_protection_enabled=False,  # tests publish bursts; the default limit is 10 msg/s per peer and topic
     )
     pubsub = Pubsub(host, gossipsub)  # strict_signing=True (StrictSign) is the default
-    listen = multiaddr.Multiaddr(f"/ip4/127.0.0.1/tcp/{args.port}")
     peer = None
     # Every way out (timeout, quit, error) cancels this scope, so teardown runs cancelled and cannot hang.
     with trio.move_on_after(args.timeout) as scope:
@@ -191,6 +214,8 @@ async def main(args):
                             nursery.start_soon(peer.receive, subscription)
                             nursery.start_soon(peer.watch)
                             nursery.start_soon(peer.read_commands)
+                            if args.mdns:
+                                nursery.start_soon(peer.dial_discovered)
                             await peer.connect_all(args.connect)
         except Exception as error:  # includes exception groups from trio nurseries
             emit("error", message=f"{type(error).__name__}: {error}")
@@ -201,7 +226,10 @@ async def main(args):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--topic", required=True)
-    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0 = any)")
+    parser.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on (default 127.0.0.1)")
+    parser.add_argument("--mdns", action="store_true",
+                        help="enable py-libp2p's mDNS discovery and dial every peer it finds (prints discovered events)")
     parser.add_argument("--connect", action="append", default=[], metavar="MULTIADDR",
                         help="peer to dial, with /p2p/<id>; may be repeated")
     parser.add_argument("--timeout", type=float, default=60, help="exit 0 after this many seconds")
