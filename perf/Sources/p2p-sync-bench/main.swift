@@ -16,6 +16,9 @@ import P2PCrypto
 //   p2p-sync-bench crypto [--milliseconds N]
 //       the crypto floors on one core: ChaCha20-Poly1305 (64 KiB messages, as Noise frames),
 //       X25519 and Ed25519 operations per second.
+//   p2p-sync-bench gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X]
+//   p2p-sync-bench replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...]
+//       replication over a network of daemons: propagation latency and throughput (Gossip.swift).
 // Each prints one JSON line per measurement.
 
 func monotonicSeconds() -> Double {
@@ -177,8 +180,15 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "control" where arguments.count >= 2: controlBench(socket: arguments[1], options(arguments[2...]))
 case "connect" where arguments.count >= 3: connectBench(socket: arguments[1], address: arguments[2], options(arguments[3...]))
+case "gossip":
+    let (list, rest) = sockets(from: arguments[1...], "sockets")
+    gossipBench(sockets: list, options(rest))
+case "replicate":
+    let (list, rest) = sockets(from: arguments[1...], "sockets")
+    let (pids, rest2) = sockets(from: rest, "rss-pids")
+    replicateBench(sockets: list, rssPIDs: pids.compactMap { Int($0) }, options(rest2))
 case "tcp": tcpBench(options(arguments[1...]))
 case "crypto": cryptoBench(options(arguments[1...]))
 default:
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | tcp [--bytes N] | crypto [--milliseconds N]")
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] | crypto [--milliseconds N]")
 }
