@@ -33,6 +33,8 @@ public enum ControlCommand: Equatable, Sendable {
     /// A fingerprint of the replica (or of the keys starting with `prefix`): equal on
     /// converged replicas, different otherwise.
     case digest(prefix: String?)
+    /// Checks of the node's network state, one finding per line (`p2p-syncctl doctor`).
+    case doctor
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -50,6 +52,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .ping: "ping"
         case .perf: "perf"
         case .digest: "digest"
+        case .doctor: "doctor"
         }
     }
 
@@ -61,7 +64,7 @@ public enum ControlCommand: Equatable, Sendable {
         "del": "del", "delete": "del", "rm": "del",
         "list": "list", "ls": "list",
         "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
-        "digest": "digest",
+        "digest": "digest", "doctor": "doctor",
     ]
 }
 
@@ -147,6 +150,7 @@ extension ControlRequest {
             }
             return .perf(peerID: try string("peer"), uploadBytes: try size("upload"), downloadBytes: try size("download"))
         case "digest": return .digest(prefix: try optionalString("prefix"))
+        case "doctor": return .doctor
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -156,7 +160,7 @@ extension ControlRequest {
         var fields: [String: JSON] = ["command": .string(command.name)]
         if id != .null { fields["id"] = id }
         switch command {
-        case .status, .info, .peers: break
+        case .status, .info, .peers, .doctor: break
         case .put(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
         case .get(let key), .delete(let key): fields["key"] = .string(key)
         case .list(let prefix, let limit):

@@ -78,6 +78,9 @@ public struct GossipsubRouter {
 
     public func protocolOf(_ peer: PeerID) -> PubsubProtocolID? { peers[peer]?.protocolID }
 
+    /// The topics a peer told us it subscribes to.
+    public func topics(of peer: PeerID) -> [String] { (peers[peer]?.topics ?? []).sorted() }
+
     public func queuedCount(_ topic: String) -> Int { queued[topic]?.count ?? 0 }
 
     /// The peer's score: P4 and P7 terms only (see `PeerScoreParameters`).

@@ -142,6 +142,10 @@ final class GossipService {
 
     // MARK: - Views
 
+    var topicPeers: [PeerID] { router.topicPeers(topic) }
+    func topics(of peer: PeerID) -> [String] { router.topics(of: peer) }
+    var counters: RouterCounters { router.counters }
+
     var statusJSON: JSON {
         let c = router.counters
         return [

@@ -33,10 +33,12 @@ public final class Node {
     private let engine: SyncEngine
     private let control: ControlServer
     private let local: LocalPeer
-    private let peers: PeerManager
+    let peers: PeerManager
     private let gossip: GossipService
     private let reconcile: ReconcileService
     private var mdns: MDNSService?
+    var mdnsService: MDNSService? { mdns }
+    var gossipService: GossipService { gossip }
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -307,6 +309,8 @@ public final class Node {
                     session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
                 }
             }
+        case .doctor:
+            session.send(.success(id: id, result: doctorReport()))
         case .digest(let prefix):
             do {
                 let index = try engine.replicaIndex()

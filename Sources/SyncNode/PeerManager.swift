@@ -35,6 +35,8 @@ final class PeerManager {
     private var pendingConnects: [Int: [(Result<PeerConnection, PeerError>) -> Void]] = [:]
     private var handshakeTimers: [Int: TimerID] = [:]
     private var pingTimer: TimerID?
+    /// Why the last connection to a peer failed before it was identified (for `doctor`).
+    private(set) var lastFailure: [PeerID: String] = [:]
     private var rng = SystemRandomNumberGenerator()
     /// Pubsub hooks, for the gossip service.
     var onPubsubReady: ((PeerConnection, PubsubProtocolID) -> Void)?
@@ -164,6 +166,7 @@ final class PeerManager {
     }
 
     private func identified(_ connection: PeerConnection) {
+        if let peer = connection.remotePeer { lastFailure[peer] = nil }
         if let timer = handshakeTimers.removeValue(forKey: connection.number) { reactor.cancel(timer) }
         let agent = connection.identified?.agentVersion ?? "unknown agent"
         logger.info("connected to \(connection.label) (\(agent)) via \(connection.address)")
@@ -180,6 +183,9 @@ final class PeerManager {
     private func closed(_ connection: PeerConnection, reason: String) {
         connections[connection.number] = nil
         onConnectionClosed?(connection)
+        if let peer = connection.expectedPeer ?? connection.remotePeer {
+            if connection.state == .failed || connection.identified == nil { lastFailure[peer] = reason }
+        }
         if let timer = handshakeTimers.removeValue(forKey: connection.number) { reactor.cancel(timer) }
         logger.info("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] {

@@ -112,3 +112,11 @@ struct Digest: ControlRequestCommand {
     @Argument(help: "Only keys starting with this.") var prefix: String?
     var controlCommand: ControlCommand { .digest(prefix: prefix) }
 }
+
+struct Doctor: ControlRequestCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check why peers are not found or not syncing: interfaces, multicast, mDNS, dials, topics.",
+        discussion: "Each finding is one line: OK, WARN or FAIL, what was seen, and what to do about it.")
+    @OptionGroup var globals: GlobalOptions
+    var controlCommand: ControlCommand { .doctor }
+}

@@ -40,6 +40,13 @@ enum HumanFormat {
             func rate(_ key: String) -> String { result[key]?.doubleValue.map { String(format: "%.1f MB/s", $0) } ?? "-" }
             return "perf with \(peer): upload \(result["upload_bytes"]?.intValue ?? 0) bytes at \(rate("upload_mb_per_s")), "
                 + "download \(result["download_bytes"]?.intValue ?? 0) bytes at \(rate("download_mb_per_s"))\n"
+        case .doctor:
+            return (result["findings"]?.arrayValue ?? []).map { finding in
+                let level = (finding["level"]?.stringValue ?? "?").uppercased()
+                var line = "\(level.padding(toLength: 4, withPad: " ", startingAt: 0)) \(finding["text"]?.stringValue ?? "")"
+                if let fix = finding["fix"]?.stringValue { line += "\n     -> \(fix)" }
+                return line + "\n"
+            }.joined()
         case .digest:
             return "\(result["digest"]?.stringValue ?? "?")  \(result["items"]?.intValue ?? 0) keys (tombstones included)\n"
         case .connect:

@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import Wire
+
+/// `p2p-syncctl doctor`: the answers to "why does mDNS find nobody?" and "why don't my nodes
+/// sync?", from the daemon's own state. Each finding is a level, what was seen, and a fix.
+struct Doctor {
+    enum Level: String { case ok, warn, fail }
+
+    struct Finding {
+        let level: Level
+        let text: String
+        var fix: String?
+
+        var json: JSON {
+            var o: [String: JSON] = ["level": .string(level.rawValue), "text": .string(text)]
+            if let fix { o["fix"] = .string(fix) }
+            return .object(o)
+        }
+    }
+
+    private(set) var findings: [Finding] = []
+
+    mutating func ok(_ text: String) { findings.append(Finding(level: .ok, text: text)) }
+    mutating func warn(_ text: String, fix: String) { findings.append(Finding(level: .warn, text: text, fix: fix)) }
+    mutating func fail(_ text: String, fix: String) { findings.append(Finding(level: .fail, text: text, fix: fix)) }
+
+    var json: JSON { ["findings": .array(findings.map(\.json))] }
+
+    /// IPv4 routes from /proc/net/route: interface, destination, mask (host byte order).
+    static func routes() -> [(interface: String, destination: UInt32, mask: UInt32)] {
+        guard let text = readFile("/proc/net/route") else { return [] }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard f.count >= 8, let d = UInt32(f[1], radix: 16), let m = UInt32(f[7], radix: 16) else { return nil }
+            // The file holds network byte order read as a little-endian number.
+            return (String(f[0]), d.byteSwapped, m.byteSwapped)
+        }
+    }
+
+    static func readFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// True when traffic to 224.0.0.251 would be routed out of `interface`.
+    static func routesMulticast(_ interface: String, _ routes: [(interface: String, destination: UInt32, mask: UInt32)]) -> Bool {
+        let group: UInt32 = 0xE000_00FB
+        return routes.contains { $0.interface == interface && group & $0.mask == $0.destination & $0.mask }
+    }
+}
+
+extension Node {
+    func doctorReport() -> JSON {
+        var d = Doctor()
+        let interfaces = InterfaceAddresses.interfaces().filter { !$0.loopback }
+        let routes = Doctor.routes()
+        if interfaces.isEmpty {
+            d.fail("no network interface with an IPv4 address besides loopback", fix: "connect the machine to a network (or check `ip addr`)")
+        }
+        for i in interfaces {
+            let name = "\(i.name) (\(i.address))"
+            if !i.up { d.warn("\(name) is down", fix: "ip link set \(i.name) up"); continue }
+            if !i.multicast {
+                d.warn("\(name) is not multicast-capable: mDNS cannot use it", fix: "ip link set \(i.name) multicast on")
+                continue
+            }
+            if Doctor.routesMulticast(i.name, routes) {
+                d.ok("\(name) is up, multicast-capable, and 224.0.0.0/4 is routed through it")
+            } else {
+                d.warn("\(name) has no route for 224.0.0.0/4 (nor a default route): other mDNS stacks on this host cannot send through it",
+                       fix: "ip route add 224.0.0.0/4 dev \(i.name)")
+            }
+        }
+        if let mdns = mdnsService {
+            if let error = mdns.bindError {
+                d.fail("mDNS could not bind UDP 5353: \(error)", fix: "another program holds 5353 without SO_REUSEPORT; stop it, or use --peer")
+            } else {
+                d.ok("mDNS bound UDP 5353 (shared with other responders: SO_REUSEADDR, SO_REUSEPORT)")
+                let c = mdns.counters
+                for state in mdns.interfaces.values.sorted(by: { $0.interface.name < $1.interface.name }) where !state.interface.loopback {
+                    let name = "\(state.interface.name) (\(state.interface.address))"
+                    if let error = state.joinError {
+                        d.fail("mDNS could not join 224.0.0.251 on \(name): \(error)", fix: "check that \(state.interface.name) is up and multicast-capable")
+                    } else if state.joined {
+                        if state.sendErrors > 0 {
+                            d.fail("mDNS: \(state.sendErrors) sends failed on \(name): \(state.lastSendError ?? "")",
+                                   fix: "ip route add 224.0.0.0/4 dev \(state.interface.name); check firewall rules for UDP 5353")
+                        } else {
+                            d.ok("mDNS on \(name): \(state.sent) packets sent, \(state.received) received from its subnet")
+                        }
+                        if state.sent > 2 && state.received == 0 {
+                            d.warn("mDNS on \(name): nothing received from other hosts",
+                                   fix: "no other node on this LAN, or multicast is filtered (Wi-Fi client isolation, IGMP snooping, a firewall dropping UDP 5353)")
+                        }
+                    }
+                }
+                d.ok("mDNS: \(c.queriesSent) queries sent, \(c.responsesReceived) responses received, \(c.queriesAnswered) queries answered, \(c.peersDiscovered) peers found")
+                if c.malformedPackets > 0 {
+                    d.warn("mDNS: \(c.malformedPackets) malformed packets dropped", fix: "a device on the LAN sends broken mDNS; harmless unless peers go missing")
+                }
+                if let twin = mdns.duplicateOfSelf {
+                    d.fail("another host answers mDNS with this node's own peer ID (its mDNS name is \(twin))",
+                           fix: "two nodes share one identity.key (a copied data dir?): give one of them a fresh data dir")
+                }
+            }
+        } else {
+            d.warn("mDNS is off (--no-mdns): LAN peers are not discovered", fix: "start without --no-mdns, or give peers with --peer / p2p-syncctl connect")
+        }
+        // Peers found but not connected, and why.
+        let found = mdnsService?.found ?? [:]
+        for (peer, addresses) in found.sorted(by: { $0.key < $1.key }) where peers.connection(to: peer) == nil {
+            let why = peers.lastFailure[peer] ?? "no attempt finished yet"
+            d.warn("found \(peer) at \(addresses.first?.description ?? "?") but not connected: \(why)",
+                   fix: Doctor.advice(for: why))
+        }
+        for (peer, why) in peers.lastFailure.sorted(by: { $0.key < $1.key }) where found[peer] == nil && peers.connection(to: peer) == nil {
+            d.warn("cannot connect to \(peer): \(why)", fix: Doctor.advice(for: why))
+        }
+        // Connected peers that do not share our topic.
+        for connection in peers.connectedPeers {
+            guard let peer = connection.remotePeer else { continue }
+            if connection.pubsubProtocol == nil {
+                d.warn("\(peer) is connected but speaks no pubsub protocol we know", fix: "it cannot receive writes; check its libp2p stack offers /meshsub/1.1.0")
+            } else if !gossipService.topicPeers.contains(peer) {
+                let theirs = gossipService.topics(of: peer)
+                d.warn("\(peer) is connected but not subscribed to our topic \"\(configuration.topic)\"" + (theirs.isEmpty ? "" : " (its topics: \(theirs.joined(separator: ", ")))"),
+                       fix: "start both nodes with the same --topic")
+            } else {
+                d.ok("\(peer) is connected and on topic \"\(configuration.topic)\"")
+            }
+        }
+        let g = gossipService.counters
+        if g.invalid > 0 || gossipService.invalidPayloads > 0 || g.oversizeDropped > 0 {
+            d.warn("gossip: \(g.invalid) messages refused, \(gossipService.invalidPayloads) bad write messages, \(g.oversizeDropped) too large to forward",
+                   fix: "see the daemon's log for each refusal; a peer with a wrong clock or an incompatible writer is the usual cause")
+        }
+        return d.json
+    }
+}
+
+extension Doctor {
+    static func advice(for reason: String) -> String {
+        let r = reason.lowercased()
+        if r.contains("refused") { return "nothing listens there: is the peer running, and on that port?" }
+        if r.contains("peer id") || r.contains("expected") { return "the address belongs to another node now (a new identity.key?): use its current peer ID" }
+        if r.contains("timed out") || r.contains("timeout") { return "packets are dropped on the way: check firewalls for the TCP port" }
+        if r.contains("no common") || r.contains("negotiat") || r.contains("na") { return "the peer offers no protocol we speak: it needs /noise and /yamux/1.0.0" }
+        if r.contains("unreachable") { return "no route to the peer: check addresses and routes" }
+        return "see the daemon's log (p2p-syncd --log-level debug) for details"
+    }
+}
