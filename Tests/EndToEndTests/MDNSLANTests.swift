@@ -51,6 +51,14 @@ struct MDNSLANTests {
             ((try? PeerConnectionTests.peers(nodes[0])) ?? []).allSatisfy { $0["peer_id"]?.stringValue != G.peerID(nodes[2]) }
         }, "\((try? PeerConnectionTests.peers(nodes[0])) ?? [])")
         #expect((try G.call(nodes[0], .status))["mdns"]?["known"]?.intValue == 1)
+
+        // SIGKILL: no goodbye, but the kernel still closes its connections, so it is dropped at
+        // once (its mDNS records stay until their TTL; a host that vanishes without a FIN is
+        // dropped by the ping time-out, as PartitionTests shows).
+        nodes[1].daemon?.signal(SIGKILL)
+        _ = nodes[1].daemon?.waitForExit(timeout: 5)
+        #expect(ChildProcess.waitUntil(timeout: 40) { PartitionTests.connectedPeers(nodes[0]) == 0 },
+                "still connected: \((try? PeerConnectionTests.peers(nodes[0])) ?? [])")
     }
 
     @Test func noMDNSSendsNothingOnPort5353() throws {
@@ -175,5 +183,45 @@ struct MDNSInteropTests {
         #expect(instance["port"]?.intValue == 4123)
         #expect(instance["properties"]?["peerid"]?.stringValue == ourID)
         #expect(instance["addresses"]?.arrayValue?.contains(.string(lan.address(0))) == true)
+    }
+}
+
+/// `p2p-syncctl doctor` on the namespace LAN.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct DoctorTests {
+    @Test func aHostWithoutAMulticastRouteIsToldHowToAddOne() throws {
+        guard let lan = try MDNSLANTests.lanOrSkip(2, "aHostWithoutAMulticastRouteIsToldHowToAddOne") else { return }
+        defer { lan.tearDown() }
+        let healthy = DaemonHarness()
+        healthy.launcher = lan.launcher(1)
+        healthy.mdns = true
+        _ = try healthy.start(["--port", "4001"])
+        try NetnsLAN.run(["-n", lan.namespaces[0], "route", "del", "224.0.0.0/4"])
+        let broken = DaemonHarness()
+        broken.launcher = lan.launcher(0)
+        broken.mdns = true
+        _ = try broken.start(["--port", "4001"])
+        let report = try broken.ctl("doctor")
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("WARN eth0 (\(lan.address(0))) has no route for 224.0.0.0/4"), "\(report.stdout)")
+        #expect(report.stdout.contains("-> ip route add 224.0.0.0/4 dev eth0"), "\(report.stdout)")
+        let good = try healthy.ctl("doctor")
+        #expect(good.stdout.contains("OK   eth0 (\(lan.address(1))) is up, multicast-capable, and 224.0.0.0/4 is routed through it"), "\(good.stdout)")
+        #expect(good.stdout.contains("mDNS bound UDP 5353"))
+        // A node started with --no-mdns is told so.
+        let off = DaemonHarness()
+        _ = try off.start()
+        #expect(try off.ctl("doctor").stdout.contains("WARN mDNS is off (--no-mdns)"))
+    }
+
+    @Test func aPeerOnAnotherTopicIsReported() throws {
+        let a = DaemonHarness(), b = DaemonHarness()
+        let daemonA = try a.start(["--topic", "alpha"])
+        _ = try b.start(["--topic", "beta", "--peer", try PeerConnectionTests.loopbackAddress(daemonA)])
+        let idB = try #require(GossipReplicationTests.peerID(b))
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            (try? a.ctl("doctor"))?.stdout.contains("\(idB) is connected but not subscribed to our topic \"alpha\" (its topics: beta)") == true
+        }, "\((try? a.ctl("doctor"))?.stdout ?? "")")
+        #expect(try a.ctl("doctor").stdout.contains("-> start both nodes with the same --topic"))
     }
 }
