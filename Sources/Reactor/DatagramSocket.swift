@@ -141,3 +141,35 @@ extension DatagramSocket {
         return address
     }
 }
+
+// MARK: - IPv6 multicast (mDNS on ff02::fb)
+
+extension DatagramSocket {
+    /// Joins `group` on the interface with index `interfaceIndex` (IPV6_ADD_MEMBERSHIP).
+    public func joinMulticastV6(group: String, interfaceIndex: UInt32) throws(ReactorError) {
+        var request = ipv6_mreq()
+        guard inet_pton(AF_INET6, group, &request.ipv6mr_multiaddr) == 1 else { throw .invalidAddress(group) }
+        request.ipv6mr_interface = interfaceIndex
+        let fd = fileDescriptor
+        try Syscall.call("setsockopt(IPV6_ADD_MEMBERSHIP)") {
+            setsockopt(fd, csync_ipproto_ipv6(), IPV6_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ipv6_mreq>.size))
+        }
+    }
+
+    public func leaveMulticastV6(group: String, interfaceIndex: UInt32) {
+        var request = ipv6_mreq()
+        guard inet_pton(AF_INET6, group, &request.ipv6mr_multiaddr) == 1 else { return }
+        request.ipv6mr_interface = interfaceIndex
+        _ = setsockopt(fileDescriptor, csync_ipproto_ipv6(), IPV6_DROP_MEMBERSHIP, &request, socklen_t(MemoryLayout<ipv6_mreq>.size))
+    }
+
+    /// The interface later IPv6 multicast sends leave by (IPV6_MULTICAST_IF).
+    public func setMulticastInterfaceV6(_ interfaceIndex: UInt32) throws(ReactorError) {
+        try Syscall.setOption(fileDescriptor, csync_ipproto_ipv6(), IPV6_MULTICAST_IF, Int32(bitPattern: interfaceIndex), "setsockopt(IPV6_MULTICAST_IF)")
+    }
+
+    public func setMulticastV6(hops: Int32, loop: Bool) throws(ReactorError) {
+        try Syscall.setOption(fileDescriptor, csync_ipproto_ipv6(), IPV6_MULTICAST_HOPS, hops, "setsockopt(IPV6_MULTICAST_HOPS)")
+        try Syscall.setOption(fileDescriptor, csync_ipproto_ipv6(), IPV6_MULTICAST_LOOP, loop ? 1 : 0, "setsockopt(IPV6_MULTICAST_LOOP)")
+    }
+}

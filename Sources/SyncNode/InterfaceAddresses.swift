@@ -41,6 +41,35 @@ enum InterfaceAddresses {
         return result
     }
 
+    /// An interface with IPv6 up, for mDNS on ff02::fb (one membership per interface index).
+    struct InterfaceV6: Equatable {
+        let name: String
+        let index: UInt32
+        let up: Bool
+        let multicast: Bool
+        let loopback: Bool
+    }
+
+    /// Interfaces that have at least one IPv6 address (link-local counts), one entry each.
+    static func ipv6Interfaces() -> [InterfaceV6] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var result: [InterfaceV6] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET6) else { continue }
+            let name = String(cString: entry.pointee.ifa_name)
+            guard !result.contains(where: { $0.name == name }) else { continue }
+            let flags = entry.pointee.ifa_flags
+            result.append(InterfaceV6(name: name, index: if_nametoindex(entry.pointee.ifa_name),
+                                      up: flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0,
+                                      multicast: flags & UInt32(IFF_MULTICAST) != 0, loopback: flags & UInt32(IFF_LOOPBACK) != 0))
+        }
+        return result
+    }
+
     private static func text(_ address: UnsafeMutablePointer<sockaddr>) -> String {
         var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in

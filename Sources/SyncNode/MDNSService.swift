@@ -11,6 +11,7 @@ import Wire
 /// discovery machine fed with its packets and timers, and discovered peers handed on.
 final class MDNSService {
     static let group = "224.0.0.251"
+    static let groupV6 = "ff02::fb"
     static let port: UInt16 = 5353
     static let rescanInterval: Duration = .seconds(5)
 
@@ -29,8 +30,12 @@ final class MDNSService {
     private let logger: Logger
     private var machine: MDNSDiscovery
     private var socket: DatagramSocket?
+    /// IPv6 (ff02::fb), where IPv6 is up; nil if the host has no IPv6.
+    private var socketV6: DatagramSocket?
     private(set) var bindError: String?
     private(set) var interfaces: [String: InterfaceState] = [:]
+    /// Per interface name, IPv6 multicast: joined, packets sent, errors.
+    private(set) var interfacesV6: [String: (index: UInt32, joined: Bool, sent: Int, sendErrors: Int, received: Int)] = [:]
     private var tickTimer: TimerID?
     private var rescanTimer: TimerID?
     private(set) var duplicateOfSelf: String?
@@ -70,6 +75,14 @@ final class MDNSService {
             logger.warning("mDNS is off: cannot bind UDP \(MDNSService.port): \(error)")
             return
         }
+        do {
+            let v6 = try reactor.bindUDP(host: "::", port: MDNSService.port, reuseAddress: true)
+            try v6.setMulticastV6(hops: 255, loop: true)
+            v6.onDatagram = { [unowned self] bytes, host, port in self.receivedV6(bytes, from: host, port: port) }
+            socketV6 = v6
+        } catch {
+            logger.debug("mDNS over IPv6 is off: \(error)")
+        }
         rescan()
         schedule()
     }
@@ -80,6 +93,8 @@ final class MDNSService {
         send(machine.stop().packets)
         socket?.close()
         socket = nil
+        socketV6?.close()
+        socketV6 = nil
     }
 
     func setAddresses(_ addresses: [Multiaddr]) { machine.setAddresses(MDNSService.advertised(addresses)) }
@@ -110,6 +125,23 @@ final class MDNSService {
             if state.joined { socket.leaveMulticast(group: MDNSService.group, interface: state.interface.address) }
             interfaces[key] = nil
         }
+        if let v6 = socketV6 {
+            let current6 = InterfaceAddresses.ipv6Interfaces()
+            for interface in current6 where interface.up && interface.multicast && !interface.loopback && interfacesV6[interface.name] == nil {
+                do {
+                    try v6.joinMulticastV6(group: MDNSService.groupV6, interfaceIndex: interface.index)
+                    interfacesV6[interface.name] = (interface.index, true, 0, 0, 0)
+                    changed = true
+                    logger.debug("mDNS: joined \(MDNSService.groupV6) on \(interface.name)")
+                } catch {
+                    interfacesV6[interface.name] = (interface.index, false, 0, 0, 0)
+                }
+            }
+            for (name, state) in interfacesV6 where !current6.contains(where: { $0.name == name && $0.index == state.index }) {
+                if state.joined { v6.leaveMulticastV6(group: MDNSService.groupV6, interfaceIndex: state.index) }
+                interfacesV6[name] = nil
+            }
+        }
         if changed {
             machine.requery(now: now)
             schedule()
@@ -130,6 +162,12 @@ final class MDNSService {
 
     private func received(_ bytes: [UInt8], from host: String, port: UInt16) {
         for key in interfaces.keys where interfaces[key]!.interface.contains(host) { interfaces[key]!.received += 1 }
+        handle(machine.received(bytes, from: host, port: port, now: now))
+    }
+
+    private func receivedV6(_ bytes: [UInt8], from host: String, port: UInt16) {
+        // Which interface it came in on is not known without IPV6_PKTINFO; count it once.
+        if let name = interfacesV6.keys.sorted().first(where: { interfacesV6[$0]!.joined }) { interfacesV6[name]!.received += 1 }
         handle(machine.received(bytes, from: host, port: port, now: now))
     }
 
@@ -157,8 +195,24 @@ final class MDNSService {
         guard let socket else { return }
         for packet in packets {
             if let target = packet.unicastTo {
-                try? socket.send(packet.bytes, to: target.host, port: target.port)
+                // A link-local IPv6 source needs its scope, which we do not have: it gets the multicast answer.
+                if target.host.contains(":") {
+                    if !target.host.lowercased().hasPrefix("fe80") { try? socketV6?.send(packet.bytes, to: target.host, port: target.port) }
+                } else {
+                    try? socket.send(packet.bytes, to: target.host, port: target.port)
+                }
                 continue
+            }
+            if let v6 = socketV6 {
+                for name in interfacesV6.keys.sorted() where interfacesV6[name]!.joined {
+                    do {
+                        try v6.setMulticastInterfaceV6(interfacesV6[name]!.index)
+                        try v6.send(packet.bytes, to: MDNSService.groupV6, port: MDNSService.port)
+                        interfacesV6[name]!.sent += 1
+                    } catch {
+                        interfacesV6[name]!.sendErrors += 1
+                    }
+                }
             }
             for key in interfaces.keys.sorted() where interfaces[key]!.joined {
                 do {
@@ -178,6 +232,9 @@ final class MDNSService {
         return [
             "enabled": .bool(socket != nil),
             "interfaces": .array(interfaces.values.filter(\.joined).map { .string($0.interface.name) }.sorted { $0.stringValue! < $1.stringValue! }),
+            "interfaces_ipv6": .array(interfacesV6.filter(\.value.joined).keys.sorted().map(JSON.string)),
+            "ipv6_packets_sent": .int(interfacesV6.values.reduce(0) { $0 + $1.sent }),
+            "ipv6_packets_received": .int(interfacesV6.values.reduce(0) { $0 + $1.received }),
             "queries_sent": .int(c.queriesSent), "queries_answered": .int(c.queriesAnswered),
             "responses_received": .int(c.responsesReceived), "peers_found": .int(c.peersDiscovered),
             "malformed_packets": .int(c.malformedPackets), "known": .int(machine.known.count),

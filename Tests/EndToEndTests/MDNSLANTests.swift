@@ -225,3 +225,56 @@ struct DoctorTests {
         #expect(try a.ctl("doctor").stdout.contains("-> start both nodes with the same --topic"))
     }
 }
+
+/// mDNS over IPv6 (ff02::fb) where the LAN has IPv6.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct MDNSIPv6Tests {
+    @Test func weAnswerAndQueryOnFF02FB() throws {
+        guard let lan = try MDNSLANTests.lanOrSkip(2, "weAnswerAndQueryOnFF02FB") else { return }
+        defer { lan.tearDown() }
+        // Wait for the link-local addresses to finish duplicate address detection.
+        let ready = ChildProcess.waitUntil(timeout: 10) {
+            lan.namespaces.allSatisfy { ns in
+                let out = (try? NetnsLAN.run(["-n", ns, "-6", "addr", "show", "dev", "eth0", "scope", "link"])) ?? ""
+                return out.contains("inet6 fe80") && !out.contains("tentative")
+            }
+        }
+        if !ready {
+            print("SKIPPED weAnswerAndQueryOnFF02FB: IPv6 is not up in the namespaces")
+            return
+        }
+        let listener = try ChildProcess(NetnsLAN.ip, ["netns", "exec", lan.namespaces[1], "python3", "-c", """
+            import socket, struct, time
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind(("::", 5353))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", socket.if_nametoindex("eth0")))
+            s.settimeout(0.2)
+            print("ready", flush=True)
+            responses = queries = 0
+            end = time.time() + 8
+            while time.time() < end:
+                try:
+                    data, addr = s.recvfrom(9000)
+                except socket.timeout:
+                    continue
+                if len(data) > 3 and data[2] & 0x80:
+                    responses += 1
+                else:
+                    queries += 1
+            print("responses", responses, "queries", queries, flush=True)
+            """], directory: NSTemporaryDirectory(), name: "mdns6-listener-\(lan.prefix)")
+        #expect(ChildProcess.waitUntil(timeout: 10) { listener.stdout.contains("ready") })
+        let node = DaemonHarness()
+        node.launcher = lan.launcher(0)
+        node.mdns = true
+        _ = try node.start(["--port", "4001"])
+        #expect(listener.waitForExit(timeout: 20) == 0)
+        let counts = listener.stdout.split(separator: "\n").last?.split(separator: " ").compactMap { Int($0) } ?? []
+        #expect(counts.count == 2 && counts[0] >= 1 && counts[1] >= 1, "\(listener.stdout) \(listener.stderr)")
+        let status = try GossipReplicationTests.call(node, .status)
+        #expect(status["mdns"]?["interfaces_ipv6"]?.arrayValue == ["eth0"], "\(status["mdns"] ?? .null)")
+    }
+}

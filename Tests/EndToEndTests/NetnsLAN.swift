@@ -17,7 +17,7 @@ final class NetnsLAN: @unchecked Sendable {
     /// Why namespaces cannot be used here (not root, no `ip`, the kernel refuses), or nil.
     static func unavailableReason() -> String? {
         guard getuid() == 0 else { return "network-namespace tests need root" }
-        let probe = "p2sprobe\(getpid() % 100_000)"
+        let probe = "p2sp" + String(UInt32.random(in: 0..<0xffffff), radix: 16)
         guard (try? run(["netns", "add", probe])) != nil else { return "the kernel refused to create a network namespace" }
         _ = try? run(["netns", "del", probe])
         return nil
