@@ -60,10 +60,10 @@ let package = Package(
         .executableTarget(name: "p2p-syncctl", dependencies: [
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto"], path: "perf/Sources/p2p-sync-bench"),
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire"], path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),

@@ -148,13 +148,7 @@ public enum PubsubError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Protobuf helpers shared by the pubsub codecs.
 enum ProtobufFields {
     static func each(_ bytes: [UInt8], _ body: (UInt64, ProtobufValue) throws(PubsubError) -> Void) throws(PubsubError) {
-        var reader = ProtobufReader(bytes)
-        while true {
-            let next: (field: UInt64, value: ProtobufValue)?
-            do { next = try reader.next() } catch { throw .malformed("\(error)") }
-            guard let (field, value) = next else { return }
-            try body(field, value)
-        }
+        try ProtobufReader.forEachField(in: bytes, malformed: { PubsubError.malformed("\($0)") }, body)
     }
 
     static func string(_ bytes: [UInt8], _ name: String) throws(PubsubError) -> String {

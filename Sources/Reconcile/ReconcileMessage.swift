@@ -177,13 +177,7 @@ public struct ReconcileMessage: Equatable, Sendable {
 
 enum Fields {
     static func each(_ bytes: [UInt8], _ body: (UInt64, ProtobufValue) throws(ReconcileError) -> Void) throws(ReconcileError) {
-        var reader = ProtobufReader(bytes)
-        while true {
-            let next: (field: UInt64, value: ProtobufValue)?
-            do { next = try reader.next() } catch { throw .malformed("\(error)") }
-            guard let (field, value) = next else { return }
-            try body(field, value)
-        }
+        try ProtobufReader.forEachField(in: bytes, malformed: { ReconcileError.malformed("\($0)") }, body)
     }
 }
 

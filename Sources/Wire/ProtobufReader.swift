@@ -69,3 +69,18 @@ public struct ProtobufReader: Sendable {
         return value
     }
 }
+
+extension ProtobufReader {
+    /// Calls `body` for each field of `bytes` in wire order; a malformed message throws
+    /// `malformed(error)`, so each codec reports it in its own error type.
+    public static func forEachField<E: Error>(in bytes: [UInt8], malformed: (ProtobufError) -> E,
+                                              _ body: (UInt64, ProtobufValue) throws(E) -> Void) throws(E) {
+        var reader = ProtobufReader(bytes)
+        while true {
+            let next: (field: UInt64, value: ProtobufValue)?
+            do { next = try reader.next() } catch { throw malformed(error) }
+            guard let (field, value) = next else { return }
+            try body(field, value)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 /// Issue 6's simulation: 50 nodes under random partitions, message loss and restarts for
 /// several simulated minutes, then healed: every replica ends identical, for 20 seeds.
@@ -17,7 +18,8 @@ import Testing
         var sim = GossipNetworkSimulation(configuration)
         sim.start()
         sim.scheduleWrites(sim.writeSchedule())
-        var random = SeededRandomForTests(seed: seed &* 7919)
+        // The schedule of trouble has its own random source, apart from the network's.
+        var random = SeededRandom(seed: seed &* 7919)
         // Four minutes of trouble: every 20 s a partition may start or end, a node may crash.
         var t: UInt64 = 3000
         var partitions = 0, crashes = 0
@@ -51,15 +53,3 @@ import Testing
     }
 }
 
-/// The schedule of trouble has its own random source, apart from the network's.
-struct SeededRandomForTests {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

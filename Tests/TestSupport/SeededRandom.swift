@@ -1,19 +1,5 @@
-/// A deterministic random source (SplitMix64) so property tests and simulations
-/// replay exactly from their seed.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import Wire
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    public mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
-}
+/// A deterministic random source so property tests and simulations replay exactly from
+/// their seed.
+public typealias SeededRandom = SplitMix64

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ControlProtocol
 import JSON
+import Wire
 
 // Replication benchmarks over a network of running daemons (perf/run starts and wires them):
 //   p2p-sync-bench gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X]
@@ -116,17 +117,6 @@ func pollLines(_ connections: [LineConnection], timeout: Double) -> [(connection
     return out
 }
 
-/// A small deterministic generator (SplitMix64) so a seed reproduces the choice of origins.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Connects to every node, watches a fresh prefix on each, and waits for every gossipsub mesh.
 func openNetwork(_ sockets: [String]) -> (connections: [LineConnection], prefix: String, meshSeconds: Double) {
@@ -167,7 +157,7 @@ func sockets(from arguments: ArraySlice<String>, _ name: String) -> (values: [St
 
 func gossipBench(sockets: [String], _ o: [String: Int]) {
     let writes = o["writes"] ?? 50, interval = Double(o["interval-ms"] ?? 50) / 1000
-    var rng = SplitMix(state: UInt64(o["seed"] ?? Int.random(in: 1...Int.max)))
+    var rng = SplitMix64(seed: UInt64(o["seed"] ?? Int.random(in: 1...Int.max)))  // a seed reproduces the choice of origins
     let n = sockets.count
     guard n >= 2 else { fail("gossip needs at least 2 sockets") }
     let (connections, prefix, meshSeconds) = openNetwork(sockets)
