@@ -40,17 +40,7 @@ public enum IdentityFile {
 
     /// Writes through a temporary file and rename, so a crash never leaves half a key.
     static func write(_ key: Ed25519PrivateKey, to path: String) throws(ConfigurationError) {
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotWriteIdentity(path: path, reason: String(cString: strerror(errno))) }
-        let bytes = key.libp2pProtobuf
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
+        if let reason = AtomicFile.write(key.libp2pProtobuf, to: path, mode: 0o600) {
             throw .cannotWriteIdentity(path: path, reason: reason)
         }
     }

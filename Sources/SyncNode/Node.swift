@@ -37,6 +37,8 @@ public final class Node {
     private let gossip: GossipService
     private let reconcile: ReconcileService
     private var mdns: MDNSService?
+    private let book: PeerBook
+    private var bookSaveTimer: TimerID?
     var mdnsService: MDNSService? { mdns }
     var gossipService: GossipService { gossip }
     private var tcpListener: StreamListener?
@@ -85,7 +87,12 @@ public final class Node {
         peers.onConnectionClosed = { [unowned gossip] c in gossip.connectionClosed(c) }
         reconcile = ReconcileService(reactor: reactor, engine: engine, logger: sink.logger("sync"),
                                      peers: { [unowned peers] in peers.connectedPeers })
-        peers.onIdentified = { [unowned reconcile] c in reconcile.identified(c) }
+        book = PeerBook(path: dir.peersPath)
+        if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
+        peers.onIdentified = { [unowned self] c in
+            self.reconcile.identified(c)
+            self.remember(c)
+        }
         peers.onReconcileStream = { [unowned reconcile] c, id, initiator in reconcile.streamOpened(c, id, initiator: initiator) }
         peers.onReconcileFrame = { [unowned reconcile] c, id, frame in reconcile.frame(c, id, frame) }
         peers.onReconcileEnded = { [unowned reconcile] c, id, reason in reconcile.streamEnded(c, id, reason: reason) }
@@ -96,6 +103,11 @@ public final class Node {
         try listen()
         local.listenAddresses = listenAddresses
         for address in configuration.peers { peers.dial(address, keep: true) }
+        // Peers from earlier runs (peers.json), most recent first, each address in turn.
+        let given = Set(configuration.peers.compactMap(\.peerID))
+        for entry in book.recent(32) where !given.contains(entry.peer) && entry.peer != peerID {
+            dialKnown(entry.peer, entry.record.addresses)
+        }
         if configuration.mdns {
             let mdns = MDNSService(reactor: reactor, peerID: peerID, addresses: listenAddresses, logger: sink.logger("mdns"))
             mdns.onDiscovered = { [unowned self] peer, addresses in self.discovered(peer, addresses) }
@@ -118,6 +130,29 @@ public final class Node {
         if let mdns {
             mdns.start()
             state = .discovering
+        }
+    }
+
+    private func dialKnown(_ peer: PeerID, _ addresses: [Multiaddr]) {
+        guard let first = addresses.first, !peers.isConnectedOrDialing(peer),
+              let address = try? Multiaddr(first.description + "/p2p/\(peer)") else { return }
+        peers.dial(address, keep: false) { [weak self] result in
+            if case .failure = result { self?.dialKnown(peer, Array(addresses.dropFirst())) }
+        }
+    }
+
+    /// Records an identified peer's addresses in peers.json (saved a second later, in one write).
+    private func remember(_ connection: PeerConnection) {
+        guard let peer = connection.remotePeer else { return }
+        var addresses: [Multiaddr] = []
+        if connection.direction == .outbound, let dialed = try? Multiaddr(connection.address) { addresses.append(dialed) }
+        addresses += connection.identified?.listenAddrs ?? []
+        book.saw(peer, addresses: addresses, nowMillis: WallClock.nowMillis())
+        guard bookSaveTimer == nil else { return }
+        bookSaveTimer = reactor.schedule(after: .seconds(1)) { [weak self] in
+            guard let self else { return }
+            self.bookSaveTimer = nil
+            if let error = self.book.save() { self.logger.warning("cannot write \(self.book.path): \(error)") }
         }
     }
 
@@ -179,6 +214,7 @@ public final class Node {
     private func shutDown() {
         engine.commitStaged()
         mdns?.stop()
+        if bookSaveTimer != nil, let error = book.save() { logger.warning("cannot write \(book.path): \(error)") }
         gossip.stop()
         reconcile.stop()
         peers.closeAll()

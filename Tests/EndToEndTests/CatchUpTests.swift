@@ -118,4 +118,24 @@ struct CatchUpTests {
         let there = Set(try G.call(nodes[0], .list(prefix: "crash/", limit: nil))["entries"]?.arrayValue?.compactMap { $0["key"]?.stringValue } ?? [])
         #expect(acknowledged.allSatisfy { there.contains($0) })
     }
+
+    @Test func aRestartedNodeReconnectsToThePeersItKnewWithoutPeerArguments() throws {
+        let a = DaemonHarness(), b = DaemonHarness()
+        let daemonA = try a.start()
+        let daemonB = try b.start(["--peer", try PeerConnectionTests.loopbackAddress(daemonA)])
+        #expect(ChildProcess.waitUntil(timeout: 20) { PartitionTests.connectedPeers(b) == 1 })
+        let idA = try #require(G.peerID(a))
+        // peers.json is written a second after the connection.
+        #expect(ChildProcess.waitUntil(timeout: 10) {
+            ((try? String(contentsOfFile: b.dataDir + "/peers.json", encoding: .utf8)) ?? "").contains(idA)
+        })
+        daemonB.signal(SIGTERM)
+        #expect(daemonB.waitForExit(timeout: 10) == 0)
+        _ = try G.call(a, .put(key: "while-away", value: "caught up"))
+        _ = try b.start()  // no --peer
+        #expect(ChildProcess.waitUntil(timeout: 20) { PartitionTests.connectedPeers(b) == 1 }, "\(b.daemon?.stderr.suffix(2000) ?? "")")
+        #expect(ChildProcess.waitUntil(timeout: 20) { G.value(b, "while-away") == "caught up" })
+        let attributes = try FileManager.default.attributesOfItem(atPath: b.dataDir + "/peers.json")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
 }
