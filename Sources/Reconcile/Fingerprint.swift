@@ -43,6 +43,17 @@ public struct Fingerprint: Equatable, Sendable, CustomStringConvertible {
         self.count = count
     }
 
+    /// The 64 bits sent on the wire for a range: the sum's halves XORed. A range comparison
+    /// then misses a difference with probability 2^-64, and a fingerprint range costs 8 bytes
+    /// less; `digest` keeps all 128 bits.
+    public var folded: UInt64 { low ^ high }
+
+    /// A fingerprint as received: only the folded sum is known.
+    public init(folded: UInt64, count: UInt64) { self.init(low: folded, high: 0, count: count) }
+
+    /// True when `other`, received folded, matches this full fingerprint.
+    public func matches(folded other: Fingerprint) -> Bool { folded == other.folded && count == other.count }
+
     /// Hex of the sum, then the count: what `p2p-syncctl digest` prints.
     public var description: String {
         sumBytes.reversed().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() + "/\(count)"

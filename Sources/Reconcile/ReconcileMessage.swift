@@ -5,11 +5,19 @@ import Wire
 /// uvarint-length-prefixed:
 /// ```
 /// message Message { repeated Range range = 1; repeated bytes want = 2; repeated Entry entry = 3;
-///                   optional bool more = 4; optional bool done = 5; }
-/// message Range   { optional bytes lower = 1; optional bytes upper = 2 /* absent: end of keys */;
-///                   optional uint32 kind = 3 /* 0 fingerprint, 1 ids */; optional bytes sum = 4;
+///                   optional bool more = 4; optional bool done = 5;
+///                   repeated bytes origin = 6;  /* the origins that items refer to by index */ }
+/// message Range   { optional bytes lower = 1 /* absent: where the previous range ended */;
+///                   optional bytes upper = 2 /* absent: end of keys */;
+///                   optional uint32 kind = 3 /* 0 (default) fingerprint, 1 ids */; optional fixed64 sum = 4;
 ///                   optional uint64 count = 5; repeated Item id = 6; optional bool reply = 7; }
-/// message Item    { optional bytes key = 1; optional uint64 ms = 2; optional uint32 counter = 3; optional bytes origin = 4; }
+/// message Item    { optional bytes key = 1; optional uint64 ms = 2; optional uint32 counter = 3;
+///                   optional uint32 origin_index = 5; }
+/// ```
+/// Two economies keep messages proportional to the difference: consecutive ranges share
+/// their boundary (written once), and an item names its origin (a 38-byte peer ID) by its
+/// index in the message's origin table, since a sync group has few writers.
+/// ```
 /// message Entry   { optional bytes key = 1; optional bytes value = 2 /* absent: tombstone */;
 ///                   optional uint64 ms = 3; optional uint32 counter = 4; optional bytes origin = 5; }
 /// ```
@@ -56,14 +64,18 @@ public struct ReconcileMessage: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = ProtobufWriter()
+        var origins: [[UInt8]] = []
+        var originIndex: [[UInt8]: Int] = [:]
+        var previousUpper: [UInt8]? = []
         for r in ranges {
             var m = ProtobufWriter()
-            m.bytesField(1, r.lower)
+            if previousUpper != r.lower { m.bytesField(1, r.lower) }
+            previousUpper = r.upper
             if let upper = r.upper { m.bytesField(2, upper) }
             switch r.payload {
             case .fingerprint(let f):
-                m.varintField(3, 0)
-                m.bytesField(4, f.sumBytes)
+                // kind 0 is the default: not written.
+                m.fixed64Field(4, f.folded)
                 m.varintField(5, f.count)
             case .ids(let ids, let reply):
                 m.varintField(3, 1)
@@ -72,7 +84,13 @@ public struct ReconcileMessage: Equatable, Sendable {
                     i.bytesField(1, id.key)
                     i.varintField(2, id.version.hlc.physicalMillis)
                     i.varintField(3, UInt64(id.version.hlc.logical))
-                    i.bytesField(4, id.version.origin)
+                    let index: Int
+                    if let known = originIndex[id.version.origin] { index = known } else {
+                        index = origins.count
+                        originIndex[id.version.origin] = index
+                        origins.append(id.version.origin)
+                    }
+                    i.varintField(5, UInt64(index))
                     m.bytesField(6, i.bytes)
                 }
                 if reply { m.varintField(7, 1) }
@@ -91,59 +109,73 @@ public struct ReconcileMessage: Equatable, Sendable {
         }
         if more { w.varintField(4, 1) }
         if done { w.varintField(5, 1) }
+        for origin in origins { w.bytesField(6, origin) }
         return w.bytes
     }
 
     public init(decoding bytes: [UInt8]) throws(ReconcileError) {
+        var rawRanges: [[UInt8]] = []
+        var origins: [[UInt8]] = []
         try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
             switch (field, value) {
-            case (1, .bytes(let b)): ranges.append(try Self.range(b))
+            case (1, .bytes(let b)): rawRanges.append(b)
             case (2, .bytes(let b)): want.append(b)
             case (3, .bytes(let b)): entries.append(try Self.entry(b))
             case (4, .varint(let v)): more = v != 0
             case (5, .varint(let v)): done = v != 0
-            case (1...5, _): throw .malformed("field \(field) has the wrong wire type")
+            case (6, .bytes(let b)): origins.append(b)
+            case (1...6, _): throw .malformed("field \(field) has the wrong wire type")
             default: break
             }
         }
+        var previousUpper: [UInt8]? = []
+        for raw in rawRanges {
+            let range = try Self.range(raw, origins: origins, previousUpper: previousUpper)
+            previousUpper = range.upper
+            ranges.append(range)
+        }
     }
 
-    private static func range(_ bytes: [UInt8]) throws(ReconcileError) -> RangeItem {
-        var lower: [UInt8] = [], upper: [UInt8]?, kind: UInt64 = 0, sum: [UInt8]?, count: UInt64 = 0
+    private static func range(_ bytes: [UInt8], origins: [[UInt8]], previousUpper: [UInt8]?) throws(ReconcileError) -> RangeItem {
+        var lower: [UInt8]?, upper: [UInt8]?, kind: UInt64 = 0, sum: UInt64?, count: UInt64 = 0
         var ids: [ItemID] = [], reply = false
         try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
             switch (field, value) {
             case (1, .bytes(let b)): lower = b
             case (2, .bytes(let b)): upper = b
             case (3, .varint(let v)): kind = v
-            case (4, .bytes(let b)): sum = b
+            case (4, .fixed64(let v)): sum = v
             case (5, .varint(let v)): count = v
-            case (6, .bytes(let b)): ids.append(try item(b))
+            case (6, .bytes(let b)): ids.append(try item(b, origins: origins))
             case (7, .varint(let v)): reply = v != 0
             case (1...7, _): throw .malformed("range field \(field) has the wrong wire type")
             default: break
             }
         }
+        // No lower bound: the range starts where the previous one ended.
+        guard let start = lower ?? previousUpper else { throw .outOfOrder("a range follows one that reached the end of the key space") }
         switch kind {
         case 0:
-            guard let sum, let f = Fingerprint(sumBytes: sum, count: count) else { throw .malformed("fingerprint range without a 16-byte sum") }
-            return RangeItem(lower: lower, upper: upper, payload: .fingerprint(f))
+            guard let sum else { throw .malformed("fingerprint range without its sum") }
+            return RangeItem(lower: start, upper: upper, payload: .fingerprint(Fingerprint(folded: sum, count: count)))
         case 1:
-            return RangeItem(lower: lower, upper: upper, payload: .ids(ids, reply: reply))
+            return RangeItem(lower: start, upper: upper, payload: .ids(ids, reply: reply))
         default:
             throw .malformed("unknown range kind \(kind)")
         }
     }
 
-    private static func item(_ bytes: [UInt8]) throws(ReconcileError) -> ItemID {
+    private static func item(_ bytes: [UInt8], origins: [[UInt8]]) throws(ReconcileError) -> ItemID {
         var key: [UInt8] = [], ms: UInt64 = 0, counter: UInt64 = 0, origin: [UInt8] = []
         try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
             switch (field, value) {
             case (1, .bytes(let b)): key = b
             case (2, .varint(let v)): ms = v
             case (3, .varint(let v)): counter = v
-            case (4, .bytes(let b)): origin = b
-            case (1...4, _): throw .malformed("item field \(field) has the wrong wire type")
+            case (5, .varint(let v)):
+                guard v < UInt64(origins.count) else { throw .malformed("item refers to origin \(v) of \(origins.count)") }
+                origin = origins[Int(v)]
+            case (1...5, _): throw .malformed("item field \(field) has the wrong wire type")
             default: break
             }
         }

@@ -10,7 +10,7 @@ import SyncStore
 /// lies (fingerprints that never match, endless ranges) is cut off after bounded work.
 public struct ReconcileSession {
     public struct Limits: Sendable {
-        public var branching = 16
+        public var branching = 8
         public var leafSize = 16
         /// Messages received before the session is abandoned: a real difference settles in
         /// about log_branching(n / leafSize) + 4 rounds.
@@ -110,7 +110,7 @@ public struct ReconcileSession {
     private mutating func compare(_ range: ReconcileMessage.RangeItem, _ theirs: Fingerprint, into reply: inout ReconcileMessage) throws(ReconcileError) {
         let own = index.indices(range.lower, range.upper)
         let mine = index.fingerprint(own)
-        if mine == theirs { return }
+        if mine.matches(folded: theirs) { return }
         sawDifference = true
         if own.count <= limits.leafSize || theirs.count <= UInt64(limits.leafSize) {
             reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: true)))
