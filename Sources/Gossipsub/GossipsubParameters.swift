@@ -28,8 +28,11 @@ public struct GossipsubParameters: Sendable {
     /// RPCs we send stay under rust-libp2p's default limit; we accept what go and py send.
     public var maxSentRPCBytes = 65536
     public var maxReceivedRPCBytes = 1 << 20
-    /// Messages kept for topics with no subscribed peer yet ("InsufficientPeers"), sent when one joins.
+    /// Messages kept for topics with no subscribed peer yet ("InsufficientPeers"), sent when one
+    /// joins: at most this many, and this many bytes, per topic; past either, the oldest go
+    /// (p2p-sync's catch-up still brings those writes to peers when they connect).
     public var maxQueuedPublishes = 10_000
+    public var maxQueuedBytes = 8 << 20
     /// Send peer exchange in PRUNE (off by default, as in go and rust).
     public var doPX = false
     public var score = PeerScoreParameters()

@@ -43,6 +43,7 @@ public struct GossipsubRouter {
     private var cache: MessageCache
     /// Our messages for topics no peer has subscribed to yet, in publish order.
     private var queued: [String: [PubsubMessage]] = [:]
+    private var queuedBytes: [String: Int] = [:]
     public private(set) var counters = RouterCounters()
     public private(set) var heartbeats = 0
 
@@ -182,10 +183,17 @@ public struct GossipsubRouter {
         if !subscriptions.contains(topic) { fanoutLastPublish[topic] = now }
         if recipients.isEmpty {
             var list = queued[topic, default: []]
-            if list.count >= parameters.maxQueuedPublishes { list.removeFirst() }
+            var bytes = queuedBytes[topic, default: 0] + size
             list.append(message)
+            var dropped = 0
+            while list.count > parameters.maxQueuedPublishes || (bytes > parameters.maxQueuedBytes && list.count > 1) {
+                bytes -= RPCSplitter.field(list.removeFirst().encodedCount)
+                dropped += 1
+            }
             queued[topic] = list
+            queuedBytes[topic] = bytes
             counters.queued += 1
+            counters.queueOverflow += dropped
             return (finish(), 0)
         }
         for peer in recipients { outbox[peer, default: PubsubRPC()].publish.append(message) }
@@ -219,6 +227,7 @@ public struct GossipsubRouter {
             guard peers[peer]?.topics.insert(topic).inserted == true else { return }
             events.append(.peerSubscribed(peer, topic: topic))
             if let waiting = queued.removeValue(forKey: topic) {
+                queuedBytes[topic] = nil
                 outbox[peer, default: PubsubRPC()].publish += waiting
                 counters.sentFromQueue += waiting.count
             }

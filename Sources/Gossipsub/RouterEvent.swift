@@ -37,6 +37,8 @@ public struct RouterCounters: Equatable, Sendable {
     /// Our messages held because no peer subscribed to the topic yet, and those sent later.
     public var queued = 0
     public var sentFromQueue = 0
+    /// Queued messages dropped, oldest first, to keep the queue under its limits.
+    public var queueOverflow = 0
     public var ihaveSent = 0
     public var iwantSent = 0
     public var iwantAnswered = 0

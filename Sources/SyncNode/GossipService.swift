@@ -162,6 +162,7 @@ final class GossipService {
             "ignored": .int(c.ignored),
             "forwarded": .int(c.forwarded),
             "sent_from_queue": .int(c.sentFromQueue),
+            "queue_overflow": .int(c.queueOverflow),
             "ihave_sent": .int(c.ihaveSent),
             "iwant_sent": .int(c.iwantSent),
             "iwant_answered": .int(c.iwantAnswered),

@@ -270,3 +270,18 @@ import Wire
         #expect(throws: PubsubError.self) { try strict.receivedBytes(Varint.encode(101)) }
     }
 }
+
+extension GossipsubRouterTests {
+    @Test func theQueueKeepsItsByteLimitDroppingTheOldest() throws {
+        var r = Self.router(1) { $0.maxQueuedBytes = 10_000 }
+        _ = r.subscribe(Self.topic, now: 0)
+        for i in 0..<20 { _ = try r.publish(topic: Self.topic, data: Array(String(repeating: "\(i % 10)", count: 1000).utf8), now: 0) }
+        #expect(r.queuedCount(Self.topic) == 8)  // 8 messages of about 1.2 KB fit in 10,000 bytes
+        #expect(r.counters.queueOverflow == 12)
+        let peer = Self.key(2).publicKey.peerID
+        _ = r.addPeer(peer, protocolID: .meshsub11, outbound: true)
+        let events = r.receive(PubsubRPC(subscriptions: [.init(subscribe: true, topic: Self.topic)]), from: peer, now: 1, validate: Self.accept)
+        // The newest eight, in order.
+        #expect(Self.sent(events, to: peer).publish.map { $0.data.first } == (12..<20).map { UInt8(ascii: "0") + UInt8($0 % 10) })
+    }
+}
