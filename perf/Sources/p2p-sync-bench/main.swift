@@ -7,7 +7,7 @@ import JSON
 import P2PCrypto
 
 // Benchmarks against running p2p-syncd processes (perf/run starts them):
-//   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B]
+//   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F]
 //       `add` round trips; sequential (1 in flight: one commit per write) or pipelined.
 //   p2p-sync-bench connect SOCKET MULTIADDR [--count N]
 //       connection set-up: `connect` (TCP, multistream, Noise, yamux, identify) then `disconnect`.
@@ -53,7 +53,9 @@ func emit(_ json: JSON) {
 func controlBench(socket: String, _ o: [String: Int]) {
     let count = o["count"] ?? 2000, pipeline = o["pipeline"] ?? 1, runs = o["runs"] ?? 5
     let value = String(repeating: "v", count: o["value-bytes"] ?? 16)
-    for run in 0..<runs {
+    // Key i is bench/<run>/<i * stride>: a stride spreads a few writes over a large key space.
+    let stride = o["stride"] ?? 1, firstRun = o["first-run"] ?? 0
+    for run in firstRun..<(firstRun + runs) {
         let client: ControlClient
         do { client = try ControlClient(path: socket) } catch { fail("\(error)") }
         let start = monotonicSeconds()
@@ -62,7 +64,7 @@ func controlBench(socket: String, _ o: [String: Int]) {
             while acked < count {
                 var batch: [UInt8] = []
                 while sent < count && sent - acked < pipeline {
-                    batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(sent)", value: value)).encoded()
+                    batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(sent * stride)", value: value)).encoded()
                     batch.append(0x0a)
                     sent += 1
                 }
