@@ -210,6 +210,7 @@ final class PeerConnection {
             self.yamux = yamux
             for event in events { try handle(event) }
             topUpBulk()
+            pumpBacklog()
             flush()
         } catch {
             logger.info("connection \(number) to \(label) (\(address)) failed: \(error)")
@@ -344,7 +345,7 @@ final class PeerConnection {
                 pubsubOutbound = id
                 let proto = PubsubProtocolID(rawValue: agreement.protocolID) ?? .meshsub11
                 logger.debug("connection \(number): pubsub with \(label) on \(proto.rawValue)")
-                for frame in pubsubWaiting { write(frame, on: id) }
+                for frame in pubsubWaiting { enqueue(frame, on: id) }
                 pubsubWaiting.removeAll()
                 announcePubsub(proto)
             case .reconcile:
@@ -508,15 +509,17 @@ final class PeerConnection {
 
     func sendReconcile(_ message: [UInt8], on id: StreamID) {
         guard !closed, case .reconcile? = streams[id] else { return }
-        write(LengthPrefixedReader.frame(message), on: id)
+        enqueue(LengthPrefixedReader.frame(message), on: id)
         flush()
     }
 
-    /// Ends our side of a reconcile stream (the session is over).
+    /// Ends our side of a reconcile stream (the session is over) once its queue has drained.
     func finishReconcile(_ id: StreamID) {
+        if backlog[id] != nil { closeWhenDrained.insert(id); return }
         try? yamux?.closeWrite(id)
         flush()
     }
+    private var closeWhenDrained: Set<StreamID> = []
 
     /// Abandons a reconcile stream (the peer misbehaved, or a limit was hit).
     func abortReconcile(_ id: StreamID) {
@@ -538,9 +541,10 @@ final class PeerConnection {
             if !pubsubRefused { pubsubWaiting.append(RPCFrameReader.frame(rpc.encoded())) }
             return
         }
-        write(RPCFrameReader.frame(rpc.encoded()), on: id)
-        if let backlog = yamux?.pendingBytes(on: id), backlog > PeerConnection.maxPubsubBacklog {
-            logger.info("connection \(number): \(label) is not reading its pubsub stream (\(backlog) bytes waiting); closing")
+        enqueue(RPCFrameReader.frame(rpc.encoded()), on: id)
+        let waiting = queuedBytes(on: id)
+        if waiting > PeerConnection.maxPubsubBacklog {
+            logger.info("connection \(number): \(label) is not reading its pubsub stream (\(waiting) bytes waiting); closing")
             close("peer stopped reading pubsub messages")
             return
         }
@@ -569,6 +573,36 @@ final class PeerConnection {
             logger.debug("connection \(number): write on stream \(id) refused: \(error)")
         }
         self.yamux = yamux
+    }
+
+    /// Bytes for a stream beyond what yamux should hold (its window plus a little): they wait
+    /// here and go to yamux as the peer's window opens, so a large message is never refused.
+    private var backlog: [StreamID: [UInt8]] = [:]
+    static let muxerQueueTarget = 256 * 1024
+
+    /// Queues `bytes` for `id` behind anything already waiting, then moves what fits to yamux.
+    private func enqueue(_ bytes: [UInt8], on id: StreamID) {
+        guard !bytes.isEmpty else { return }
+        backlog[id, default: []] += bytes
+        pumpBacklog()
+    }
+
+    /// Bytes waiting for a stream, in yamux and in the backlog.
+    private func queuedBytes(on id: StreamID) -> Int { (yamux?.pendingBytes(on: id) ?? 0) + (backlog[id]?.count ?? 0) }
+
+    private func pumpBacklog() {
+        guard !backlog.isEmpty, yamux != nil else { return }
+        for (id, waiting) in backlog {
+            guard streams[id] != nil else { backlog[id] = nil; continue }
+            var rest = waiting[...]
+            while !rest.isEmpty, let pending = yamux?.pendingBytes(on: id), pending < PeerConnection.muxerQueueTarget {
+                let n = min(rest.count, 64 * 1024)
+                write(Array(rest.prefix(n)), on: id)
+                rest = rest.dropFirst(n)
+            }
+            backlog[id] = rest.isEmpty ? nil : Array(rest)
+            if rest.isEmpty, closeWhenDrained.remove(id) != nil { try? yamux?.closeWrite(id) }
+        }
     }
 
     private func reset(_ id: StreamID) {

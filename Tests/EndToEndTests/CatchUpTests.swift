@@ -138,4 +138,21 @@ struct CatchUpTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: b.dataDir + "/peers.json")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
+
+    /// Item lists and wants of several MiB (long keys): more than yamux may hold for a stream
+    /// at once, so they must wait for the window rather than be refused (a bug found by perf/run).
+    @Test func catchUpMessagesLargerThanTheMuxerQueueArriveWhole() throws {
+        let a = DaemonHarness()
+        let daemonA = try a.start()
+        let longPrefix = "k/" + String(repeating: "x", count: 240) + "/"
+        try Self.write(a, 8000, prefix: longPrefix)
+        let b = DaemonHarness()
+        _ = try b.start(["--peer", try PeerConnectionTests.loopbackAddress(daemonA)])
+        #expect(Self.converged([a, b], timeout: 60), "\([a, b].map(Self.digest))")
+        // The session's record is written when it ends, just after the last entries land.
+        #expect(ChildProcess.waitUntil(timeout: 10) { ((try? PeerConnectionTests.peers(b)) ?? []).first?["last_sync"] != nil })
+        let sync = try #require(try PeerConnectionTests.peers(b).first?["last_sync"])
+        #expect(sync["entries_received"]?.intValue == 8000)
+        #expect((sync["bytes_received"]?.intValue ?? 0) > 2 << 20)
+    }
 }
