@@ -14,9 +14,11 @@ public struct ReconcileSession {
         public var leafSize = 16
         /// Messages received before the session is abandoned: a real difference settles in
         /// about log_branching(n / leafSize) + 4 rounds.
-        public var maxRounds = 64
+        public var maxRounds = 512
         public var maxRangesPerMessage = 65_536
         public var maxIDsPerMessage = 262_144
+        /// Items we list in one reply; past that, differing leaves go back as fingerprints.
+        public var maxIDsPerReply = 65_536
         public var maxWantsPerMessage = 262_144
         /// Entry bytes (keys and values) sent per message; the rest follow in later messages.
         public var entryBytesPerMessage = 512 * 1024
@@ -46,6 +48,8 @@ public struct ReconcileSession {
     /// True when the very first comparison found the whole replicas equal.
     public private(set) var foundEqual = false
     private var sawDifference = false
+    /// Items listed so far in the reply being built.
+    private var listedInReply = 0
 
     public init(role: Role, index: ReplicaIndex, limits: Limits = Limits()) {
         self.role = role
@@ -71,6 +75,7 @@ public struct ReconcileSession {
         if !message.entries.isEmpty { sawDifference = true }
 
         var reply = ReconcileMessage()
+        listedInReply = 0
         var previousUpper: [UInt8]? = []
         var ids = 0
         for range in message.ranges {
@@ -112,8 +117,22 @@ public struct ReconcileSession {
         let mine = index.fingerprint(own)
         if mine.matches(folded: theirs) { return }
         sawDifference = true
-        if own.count <= limits.leafSize || theirs.count <= UInt64(limits.leafSize) {
+        if own.count <= limits.leafSize {
+            // Over this reply's budget, the range goes back as a fingerprint: the peer lists
+            // its side in its turn, and the work spreads over more, smaller messages.
+            guard listedInReply + own.count <= limits.maxIDsPerReply else {
+                reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .fingerprint(mine)))
+                return
+            }
+            listedInReply += own.count
             reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: true)))
+            return
+        }
+        if theirs.count <= UInt64(limits.leafSize) {
+            // The peer has next to nothing here and we have many: push all of ours (no lists,
+            // no wants), and if it has a few items, have it list them so we can take its newer ones.
+            for i in own { pendingOut.append(index.keys[i]) }
+            if theirs.count > 0 { reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids([], reply: true))) }
             return
         }
         // Split by our own items into `branching` parts of about equal count.
@@ -153,6 +172,12 @@ public struct ReconcileSession {
         if wantsReply {
             if own.count != theirs.count || !zip(own, theirs).allSatisfy({ index.keys[$0] == $1.key && index.versions[$0] == $1.version }) {
                 sawDifference = true
+                guard listedInReply + own.count <= limits.maxIDsPerReply else {
+                    // Too many to list here: answer with the fingerprint and let the peer split.
+                    reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .fingerprint(index.fingerprint(own))))
+                    return
+                }
+                listedInReply += own.count
                 reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: false)))
             }
         }

@@ -126,13 +126,13 @@ struct ReconcilePair {
         var session = ReconcileSession(role: .responder, index: Self.honest)
         var random = SeededRandom(seed: 5)
         var lastError: ReconcileError?
-        for _ in 0..<200 {
+        for _ in 0..<600 {
             // Whatever we answer, the liar claims one range over everything with a random fingerprint.
             let lie = ReconcileMessage(ranges: [.init(lower: [], upper: nil, payload: .fingerprint(Fingerprint(low: random.next(), high: random.next(), count: 1_000_000)))])
             do { _ = try session.receive(lie) { _ in [] } } catch { lastError = error; break }
         }
-        #expect(lastError == .limit("more than 64 rounds"))
-        #expect(session.rounds <= 65)
+        #expect(lastError == .limit("more than 512 rounds"))
+        #expect(session.rounds <= 513)
     }
 
     @Test func rangesOutOfOrderOrOutsideTheirBoundsAreRefused() {
@@ -176,5 +176,30 @@ struct ReconcilePair {
         let middle = Self.honest.indices(Array("key/2".utf8), Array("key/3".utf8))
         #expect(Self.honest.fingerprint(0..<middle.lowerBound) + Self.honest.fingerprint(middle)
                 + Self.honest.fingerprint(middle.upperBound..<Self.honest.count) == Self.honest.fingerprint)
+    }
+}
+
+extension ReconcileSessionTests {
+    /// A third of 150,000 keys differ, spread over the key space: the lists would not fit one
+    /// message, so they spread over several, each far under the 16 MiB frame limit.
+    @Test func aLargeDifferenceSpreadsOverBoundedMessages() throws {
+        let base = Self.replica(150_000)
+        var b = base
+        for (i, key) in base.keys.sorted().enumerated() where i % 3 == 0 { b[key] = Self.newer(base[key]!, value: "changed") }
+        var pair = ReconcilePair(a: base, b: b)
+        _ = try pair.run()
+        #expect(pair.a == pair.b)
+        #expect(pair.maxMessageBytes < 8 << 20, "largest message \(pair.maxMessageBytes) bytes")
+        print("150,000 keys differing in 50,000: \(pair.rounds) messages, \(pair.bytes) bytes, largest \(pair.maxMessageBytes)")
+    }
+
+    /// A new, empty replica gets everything pushed: no item lists, no wants.
+    @Test func anEmptyReplicaIsPushedEverythingWithoutLists() throws {
+        let full = Self.replica(50_000)
+        var pair = ReconcilePair(a: [:], b: full)
+        _ = try pair.run()
+        #expect(pair.a == full)
+        let entryBytes = full.values.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) + 40 }
+        #expect(pair.bytes < entryBytes + entryBytes / 4, "\(pair.bytes) bytes for about \(entryBytes) of entries")
     }
 }
