@@ -8,7 +8,9 @@ import P2PCrypto
 
 // Benchmarks against running p2p-syncd processes (perf/run starts them):
 //   p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F]
-//       `add` round trips; sequential (1 in flight: one commit per write) or pipelined.
+//                               [--first-key K] [--value-tag T]
+//       `add` round trips; sequential (1 in flight: one commit per write) or pipelined. Key i of run r
+//       is bench/<r>/<K + i * S>; --value-tag T makes values "t<T>-vvv..." (overwrites that change the value).
 //   p2p-sync-bench connect SOCKET MULTIADDR [--count N]
 //       connection set-up: `connect` (TCP, multistream, Noise, yamux, identify) then `disconnect`.
 //   p2p-sync-bench tcp [--bytes N]
@@ -52,9 +54,12 @@ func emit(_ json: JSON) {
 
 func controlBench(socket: String, _ o: [String: Int]) {
     let count = o["count"] ?? 2000, pipeline = o["pipeline"] ?? 1, runs = o["runs"] ?? 5
-    let value = String(repeating: "v", count: o["value-bytes"] ?? 16)
-    // Key i is bench/<run>/<i * stride>: a stride spreads a few writes over a large key space.
-    let stride = o["stride"] ?? 1, firstRun = o["first-run"] ?? 0
+    let valueBytes = o["value-bytes"] ?? 16
+    let tag = o["value-tag"].map { "t\($0)-" } ?? ""
+    let value = tag + String(repeating: "v", count: max(0, valueBytes - tag.utf8.count))
+    // Key i is bench/<run>/<firstKey + i * stride>: a stride spreads a few writes over a large key
+    // space; --first-key continues a fill made by an earlier call.
+    let stride = o["stride"] ?? 1, firstRun = o["first-run"] ?? 0, firstKey = o["first-key"] ?? 0
     for run in firstRun..<(firstRun + runs) {
         let client: ControlClient
         do { client = try ControlClient(path: socket) } catch { fail("\(error)") }
@@ -64,7 +69,7 @@ func controlBench(socket: String, _ o: [String: Int]) {
             while acked < count {
                 var batch: [UInt8] = []
                 while sent < count && sent - acked < pipeline {
-                    batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(sent * stride)", value: value)).encoded()
+                    batch += ControlRequest(id: .int(sent), command: .put(key: "bench/\(run)/\(firstKey + sent * stride)", value: value)).encoded()
                     batch.append(0x0a)
                     sent += 1
                 }
@@ -192,5 +197,5 @@ case "replicate":
 case "tcp": tcpBench(options(arguments[1...]))
 case "crypto": cryptoBench(options(arguments[1...]))
 default:
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] | crypto [--milliseconds N]")
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F] [--first-key K] [--value-tag T] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] | crypto [--milliseconds N]")
 }
