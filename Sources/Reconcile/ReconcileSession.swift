@@ -15,7 +15,7 @@ public struct ReconcileSession {
         /// Messages received before the session is abandoned: a real difference settles in
         /// about log_branching(n / leafSize) + 4 rounds.
         public var maxRounds = 512
-        public var maxRangesPerMessage = 65_536
+        public var maxRangesPerMessage = 262_144
         public var maxIDsPerMessage = 262_144
         /// Items we list in one reply; past that, differing leaves go back as fingerprints.
         public var maxIDsPerReply = 65_536
