@@ -31,26 +31,14 @@ struct Doctor {
 
     /// IPv4 routes from /proc/net/route: interface, destination, mask (host byte order).
     static func routes() -> [(interface: String, destination: UInt32, mask: UInt32)] {
-        guard let text = readFile("/proc/net/route") else { return [] }
+        guard let bytes = AtomicFile.read("/proc/net/route", limit: 1 << 20) else { return [] }
+        let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard f.count >= 8, let d = UInt32(f[1], radix: 16), let m = UInt32(f[7], radix: 16) else { return nil }
             // The file holds network byte order read as a little-endian number.
             return (String(f[0]), d.byteSwapped, m.byteSwapped)
         }
-    }
-
-    static func readFile(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// True when traffic to 224.0.0.251 would be routed out of `interface`.

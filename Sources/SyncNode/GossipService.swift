@@ -92,7 +92,8 @@ final class GossipService {
     /// Publishes committed local writes, batched into as few messages as fit.
     private func publish(_ entries: [Entry]) -> [WriteDelivery] {
         let (messages, tooLarge) = WriteMessage.batches(entries)
-        var delivery: [[UInt8]: WriteDelivery] = [:]
+        // A local write's version is unique (our clock never repeats), so it names the write.
+        var delivery: [Version: WriteDelivery] = [:]
         for (batch, data) in messages {
             let outcome: WriteDelivery
             do {
@@ -103,14 +104,10 @@ final class GossipService {
                 logger.error("could not publish \(batch.count) writes: \(error)")
                 outcome = .localOnly
             }
-            for entry in batch { delivery[Array(entry.key.utf8) + entry.version.origin + Self.versionBytes(entry.version.hlc)] = outcome }
+            for entry in batch { delivery[entry.version] = outcome }
         }
         for entry in tooLarge { logger.error("write of \(entry.key) is too large to replicate") }
-        return entries.map { delivery[Array($0.key.utf8) + $0.version.origin + Self.versionBytes($0.version.hlc)] ?? .localOnly }
-    }
-
-    private static func versionBytes(_ hlc: HLC) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: hlc.physicalMillis >> (8 * $0)) } + (0..<4).map { UInt8(truncatingIfNeeded: hlc.logical >> (8 * $0)) }
+        return entries.map { delivery[$0.version] ?? .localOnly }
     }
 
     // MARK: - Loop

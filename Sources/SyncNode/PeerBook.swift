@@ -38,20 +38,16 @@ final class PeerBook {
         }
     }
 
-    /// Remembers where `peer` can be dialed (the address that worked first). Returns true
-    /// when something changed.
-    @discardableResult
-    func saw(_ peer: PeerID, addresses: [Multiaddr], nowMillis: UInt64) -> Bool {
+    /// Remembers where `peer` can be dialed (the address that worked first) and when.
+    func saw(_ peer: PeerID, addresses: [Multiaddr], nowMillis: UInt64) {
         let dialable = addresses.map(\.withoutPeerID).filter { (try? PeerManager.tcpEndpoint(of: $0)) != nil }
         var unique: [Multiaddr] = []
         for a in dialable where !unique.contains(a) { unique.append(a) }
-        guard !unique.isEmpty else { return false }
-        let changed = records[peer]?.addresses != unique
+        guard !unique.isEmpty else { return }
         records[peer] = Record(addresses: Array(unique.prefix(8)), lastSeenMillis: nowMillis)
         if records.count > PeerBook.maxPeers, let oldest = records.min(by: { $0.value.lastSeenMillis < $1.value.lastSeenMillis })?.key {
             records[oldest] = nil
         }
-        return changed || true
     }
 
     /// The most recently seen peers first.

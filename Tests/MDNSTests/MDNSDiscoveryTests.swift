@@ -51,7 +51,9 @@ import Wire
             now += 100
         }
         #expect(Array(queries.prefix(6)) == [0, 1000, 3000, 7000, 15000, 31000])
-        #expect(queries.dropFirst(7).allSatisfy { _ in true })
+        // The interval doubles up to 60 s and stays there.
+        let gaps = zip(queries.dropFirst(), queries).map { $0 - $1 }
+        #expect(gaps.suffix(2).allSatisfy { $0 == 60_000 }, "\(gaps)")
         #expect(departed == 120_000)
     }
 
