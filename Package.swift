@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // C lives only here: system libraries and one-line shims.
@@ -40,8 +41,9 @@ let package = Package(
         .target(name: "MDNS", dependencies: ["Wire"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
-        // Connection upgrade and per-connection protocol plumbing (sans-I/O).
-        .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise"]),
+        // One sans-I/O connection (upgrade, Noise, yamux, streams) and a handler per protocol.
+        .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise", "Yamux", "Identify", "Ping",
+                                              "Perf", "Gossipsub", .product(name: "DequeModule", package: "swift-collections")]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.

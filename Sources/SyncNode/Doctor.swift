@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Swarm
 import Glibc
 #endif
 import JSON

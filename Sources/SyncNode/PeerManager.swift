@@ -1,3 +1,4 @@
+import Swarm
 import Gossipsub
 import JSON
 import P2PCrypto

@@ -1,0 +1,518 @@
+import DequeModule
+import Identify
+import Multistream
+import Noise
+import P2PCrypto
+import Wire
+import Yamux
+
+/// One libp2p connection over a byte stream (TCP), sans-I/O: bytes, time and commands in;
+/// bytes for the socket, events for the node and a deadline out (issue 11).
+///
+/// ```
+/// raw bytes ─► ConnectionUpgrade (multistream /noise, Noise XX, multistream /yamux/1.0.0)
+///           ─► NoiseSession (transport frames) ─► YamuxSession (streams)
+///           ─► per stream: multistream ─► the handler registered for the agreed protocol
+/// ```
+/// The connection also keeps itself honest: a handshake that is not identified within
+/// `handshakeTimeout` fails, and an identified peer is pinged every `keepAliveInterval`; one
+/// that does not answer within the ping time-out is taken for gone (TCP alone would take many
+/// minutes to notice a pulled cable or a partition).
+public struct Connection {
+    public enum Role: Sendable { case dialer, listener }
+
+    /// A connection that is not secured, muxed and identified by then is closed (issue 3).
+    public static let handshakeTimeout: UInt64 = 10_000_000_000
+    /// go pings every 30 s, rust every 15 s; 15 s keeps the RTT in `peers` fresh.
+    public static let keepAliveInterval: UInt64 = 15_000_000_000
+    /// Bytes a stream may have in the muxer (its window plus a little) before the rest waits in
+    /// the connection's queue: enough to keep a 256 KiB window full.
+    static let muxerQueueTarget = 256 * 1024
+    /// The registration whose streams carry keep-alive pings.
+    static let keepAliveKey = PingHandler.key
+
+    /// One stream: its negotiation, then its handler; bytes the handler wrote wait in `outbox`
+    /// until the protocol is agreed and the muxer has room.
+    struct Slot: Sendable {
+        let key: String?
+        let initiator: Bool
+        var negotiation: MultistreamNegotiation?
+        var protocolID: String?
+        var handler: (any StreamHandler)?
+        var outbox = Deque<[UInt8]>()
+        var outboxBytes = 0
+        var closeWhenDrained = false
+        var finSent = false
+        var remoteClosed = false
+    }
+
+    public let role: Role
+    public private(set) var state: PeerState
+    public private(set) var context: ConnectionContext
+    /// The peer's identify message, once received (later pushes merged onto it).
+    public private(set) var identified: IdentifyMessage?
+    /// The last keep-alive round trip, in nanoseconds.
+    public private(set) var lastRTT: UInt64?
+    public var remotePeer: PeerID? { context.remotePeer }
+
+    private let registry: ProtocolRegistry
+    private var upgrade: ConnectionUpgrade?
+    private var noise: NoiseSession?
+    private var yamux: YamuxSession
+    private var muxed = false
+    private var closed = false
+    private var streams: [StreamID: Slot] = [:]
+    /// Streams with queued bytes, a pending FIN or a bulk sender: the ones `pump` visits.
+    private var active: Set<StreamID> = []
+    private let openedAt: UInt64
+    private var nextKeepAlive: UInt64?
+    private var random: SplitMix64
+    private var output = ConnectionOutput()
+
+    /// - Parameters:
+    ///   - ephemeral: a fresh X25519 key for this handshake.
+    ///   - expectedPeer: when dialing a known peer ID, the handshake fails unless the peer proves it.
+    ///   - seed: for the connection's non-secret randomness (ping payloads).
+    public init(role: Role, local: LocalIdentity, registry: ProtocolRegistry, ephemeral: X25519KeyPair,
+                expectedPeer: PeerID?, remoteAddress: Multiaddr?, listenAddresses: [Multiaddr], seed: UInt64, now: UInt64) {
+        self.role = role
+        self.registry = registry
+        context = ConnectionContext(local: local, remotePeer: nil, remoteAddress: remoteAddress,
+                                    listenAddresses: listenAddresses, servedProtocols: registry.servedProtocolIDs)
+        upgrade = ConnectionUpgrade(role: role == .dialer ? .dialer : .listener, identity: local.identity,
+                                    noiseStatic: local.noiseStatic, ephemeral: ephemeral, expectedPeer: expectedPeer)
+        yamux = YamuxSession(role: role == .dialer ? .client : .server)
+        state = role == .dialer ? .connecting : .handshaking
+        random = SplitMix64(seed: seed)
+        openedAt = now
+    }
+
+    // MARK: - Events in
+
+    /// The transport is up (a dialer's TCP connect finished; a listener's at once): the first bytes.
+    public mutating func start(now: UInt64) -> ConnectionOutput {
+        guard !closed, upgrade != nil, state == .connecting || state == .handshaking else { return take() }
+        state = .handshaking
+        output.send += upgrade!.start()
+        output.events.append(.stateChanged(.handshaking))
+        return take()
+    }
+
+    /// Bytes from the socket.
+    public mutating func receivedBytes(_ bytes: [UInt8], now: UInt64) -> ConnectionOutput {
+        guard !closed else { return take() }
+        if upgrade != nil {
+            receivedDuringUpgrade(bytes, now: now)
+        } else if muxed {
+            do {
+                let plaintext = try noise!.decrypt(bytes)
+                try muxerReceived(plaintext, now: now)
+            } catch {
+                fail("\(error)", now: now)
+            }
+        }
+        if !closed {
+            pump(now: now)
+            flush(now: now)
+        }
+        return take()
+    }
+
+    /// The clock reached `deadline`.
+    public mutating func timerFired(now: UInt64) -> ConnectionOutput {
+        guard !closed else { return take() }
+        if state != .connected, now >= openedAt + Connection.handshakeTimeout {
+            fail("handshake timed out after \(Connection.handshakeTimeout / 1_000_000_000) s in state \(state.rawValue)", now: now)
+            return take()
+        }
+        if let due = nextKeepAlive, now >= due {
+            nextKeepAlive = nil
+            _ = openStream(key: Connection.keepAliveKey, request: PingHandler.Request(token: PingHandler.keepAliveToken), now: now)
+        }
+        for id in streams.keys.sorted() {
+            guard let due = streams[id]?.handler?.deadline, now >= due else { continue }
+            callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.timerFired(&io) }
+            if closed { return take() }
+        }
+        pump(now: now)
+        flush(now: now)
+        return take()
+    }
+
+    /// The socket closed under us (EOF, error): nothing more can be sent.
+    public mutating func transportClosed(_ reason: String, now: UInt64) -> ConnectionOutput {
+        guard !closed else { return take() }
+        finish(reason, now: now)
+        output.send.removeAll()
+        return take()
+    }
+
+    /// Closes the connection politely (yamux GoAway) with `reason` for logs and `peers`.
+    public mutating func close(_ reason: String, now: UInt64) -> ConnectionOutput {
+        guard !closed else { return take() }
+        if muxed {
+            yamux.goAway(code: 0)
+            flush(now: now)
+        }
+        finish(reason, now: now)
+        return take()
+    }
+
+    /// Opens a stream for the protocol registered under `key`; its handler gets `request`.
+    /// Nil when the connection is not muxed yet or the muxer refuses another stream.
+    public mutating func open(_ key: String, request: (any Sendable)? = nil, now: UInt64) -> (StreamID?, ConnectionOutput) {
+        guard !closed, muxed else { return (nil, take()) }
+        let id = openStream(key: key, request: request, now: now)
+        pump(now: now)
+        flush(now: now)
+        return (id, take())
+    }
+
+    /// Gives `command` to the handler of our first open stream registered under `key` (the
+    /// pubsub stream we opened at connect). Returns false when there is none.
+    public mutating func send(_ command: any Sendable, to key: String, now: UInt64) -> (Bool, ConnectionOutput) {
+        guard !closed, let id = streams.keys.sorted().first(where: { streams[$0]?.key == key && streams[$0]?.initiator == true }) else {
+            return (false, take())
+        }
+        return (true, send(command, onStream: id, now: now))
+    }
+
+    /// Gives `command` to the handler of stream `id` (ignored if the stream is gone).
+    public mutating func send(_ command: any Sendable, onStream id: StreamID, now: UInt64) -> ConnectionOutput {
+        guard !closed, streams[id] != nil else { return take() }
+        callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.command(command, &io) }
+        if !closed {
+            pump(now: now)
+            flush(now: now)
+        }
+        return take()
+    }
+
+    /// Our listen addresses changed (identify answers carry them).
+    public mutating func setListenAddresses(_ addresses: [Multiaddr]) { context.listenAddresses = addresses }
+
+    /// When `timerFired` is next due: the handshake time-out, the next keep-alive, or a handler's.
+    public var deadline: UInt64? {
+        guard !closed else { return nil }
+        var next: UInt64? = state == .connected ? nil : openedAt + Connection.handshakeTimeout
+        if let k = nextKeepAlive { next = min(next ?? k, k) }
+        for slot in streams.values {
+            if let d = slot.handler?.deadline { next = min(next ?? d, d) }
+        }
+        return next
+    }
+
+    public var isClosed: Bool { closed }
+    /// Streams open now (for `peers` and tests).
+    public var streamCount: Int { streams.count }
+
+    // MARK: - Upgrade
+
+    private mutating func receivedDuringUpgrade(_ bytes: [UInt8], now: UInt64) {
+        do {
+            let result = try upgrade!.receivedBytes(bytes)
+            output.send += result.send
+            if let phase = PeerState(rawValue: upgrade!.phase), phase != state, result.upgraded == nil {
+                state = phase
+                output.events.append(.stateChanged(phase))
+            }
+            if let upgraded = result.upgraded { try becomeMuxed(upgraded, now: now) }
+        } catch {
+            fail("\(error)", now: now)
+        }
+    }
+
+    private mutating func becomeMuxed(_ upgraded: ConnectionUpgrade.Upgraded, now: UInt64) throws {
+        upgrade = nil
+        noise = upgraded.session
+        muxed = true
+        context.remotePeer = upgraded.remotePeer
+        state = .identifying
+        output.events.append(.secured(upgraded.remotePeer))
+        output.events.append(.stateChanged(.identifying))
+        // Our streams first, so that whatever the early bytes trigger (the peer's hello RPC
+        // in the same read as the handshake's end) finds them open.
+        for registration in registry.registrations where registration.opensOnConnect {
+            _ = openStream(key: registration.key, request: nil, now: now)
+        }
+        if !upgraded.muxerBytes.isEmpty { try muxerReceived(upgraded.muxerBytes, now: now) }
+    }
+
+    // MARK: - Streams
+
+    private mutating func muxerReceived(_ plaintext: [UInt8], now: UInt64) throws {
+        guard !plaintext.isEmpty else { return }
+        let events = try yamux.receivedBytes(plaintext)
+        for event in events {
+            if closed { return }
+            switch event {
+            case .inboundStream(let id):
+                var negotiation = MultistreamNegotiation(role: .listener(supported: context.servedProtocols))
+                streams[id] = Slot(key: nil, initiator: false, negotiation: nil)
+                try? yamux.write(negotiation.start(), on: id)
+                streams[id]?.negotiation = negotiation
+            case .data(let id, let bytes):
+                yamux.consumed(bytes.count, on: id)
+                streamData(bytes, on: id, now: now)
+            case .remoteClosedWrite(let id):
+                guard streams[id] != nil else { continue }
+                streams[id]?.remoteClosed = true
+                if streams[id]?.negotiation != nil {
+                    endStream(id, .refused("the peer closed the stream during negotiation"), now: now)
+                    yamux.reset(id)
+                } else {
+                    callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.remoteClosedWrite(&io) }
+                }
+            case .streamReset(let id):
+                endStream(id, .reset, now: now)
+            case .streamClosed(let id):
+                endStream(id, .closed, now: now)
+            case .goAway(let code):
+                fail("peer sent GoAway (code \(code))", now: now)
+            case .pong:
+                break
+            }
+        }
+    }
+
+    private mutating func streamData(_ bytes: [UInt8], on id: StreamID, now: UInt64) {
+        guard streams[id] != nil else { return }
+        guard streams[id]!.negotiation != nil else {
+            callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.received(bytes, &io) }
+            return
+        }
+        let result: MultistreamNegotiation.Output
+        do {
+            result = try streams[id]!.negotiation!.receivedBytes(bytes)
+        } catch {
+            let initiator = streams[id]!.initiator
+            output.events.append(.notice("stream \(id): \(initiator ? "the peer refused our protocol" : "negotiation failed"): \(error)"))
+            endStream(id, .refused("\(error)"), now: now)
+            yamux.reset(id)
+            return
+        }
+        if !result.send.isEmpty { try? yamux.write(result.send, on: id) }
+        guard let agreement = result.agreement else { return }
+        streams[id]!.negotiation = nil
+        streams[id]!.protocolID = agreement.protocolID
+        if !streams[id]!.initiator {
+            // Listener: the handler is born with the agreement.
+            guard let registration = registry.registration(protocolID: agreement.protocolID) else {
+                preconditionFailure("multistream agreed \(agreement.protocolID), which no registration serves")
+            }
+            if registration.oneInboundStream {
+                for (other, slot) in streams where other != id && !slot.initiator && slot.key == registration.key {
+                    endStream(other, .reset, now: now)
+                    yamux.reset(other)
+                }
+            }
+            var slot = streams[id]!
+            slot = Slot(key: registration.key, initiator: false, negotiation: nil, protocolID: agreement.protocolID,
+                        handler: registration.makeHandler(false, nil), remoteClosed: slot.remoteClosed)
+            streams[id] = slot
+        }
+        callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.negotiated(&io) }
+        if !agreement.remainder.isEmpty {
+            streamData(agreement.remainder, on: id, now: now)
+        }
+        if streams[id] != nil { active.insert(id) }
+    }
+
+    private mutating func openStream(key: String, request: (any Sendable)?, now: UInt64) -> StreamID? {
+        guard let registration = registry.registration(key: key) else {
+            preconditionFailure("no protocol registered under \(key)")
+        }
+        let id: StreamID
+        do { id = try yamux.openStream() } catch {
+            output.events.append(.notice("cannot open a \(key) stream: \(error)"))
+            return nil
+        }
+        var negotiation = MultistreamNegotiation(role: .dialer(proposals: registration.protocolIDs))
+        try? yamux.write(negotiation.start(), on: id)
+        streams[id] = Slot(key: key, initiator: true, negotiation: negotiation, handler: registration.makeHandler(true, request))
+        callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.opened(&io) }
+        return streams[id] == nil ? nil : id
+    }
+
+    /// Runs one handler callback, then carries out what it asked for.
+    private mutating func callHandler(_ id: StreamID, now: UInt64,
+                                      _ body: (inout any StreamHandler, inout StreamIO) throws(StreamFailure) -> Void) {
+        // Take the handler out while it runs, so its buffers are uniquely referenced.
+        guard var handler = streams[id]?.handler, let slot = streams[id] else { return }
+        streams[id]!.handler = nil
+        var io = StreamIO(stream: id, protocolID: slot.protocolID, initiator: slot.initiator, now: now, context: context,
+                          key: slot.key ?? "", queuedBefore: slot.outboxBytes + yamux.pendingBytes(on: id), random: random)
+        var failure: StreamFailure?
+        do { try body(&handler, &io) } catch { failure = error }
+        random = io.random
+        if streams[id] != nil { streams[id]!.handler = handler }
+        apply(io, on: id, now: now)
+        switch failure {
+        case .resetStream(let why)?:
+            output.events.append(.notice("\(slot.key ?? "stream") stream \(id) reset: \(why)"))
+            endStream(id, .reset, now: now, tellHandler: false)
+            yamux.reset(id)
+        case .closeConnection(let why)?:
+            fail(why, now: now)
+        case nil:
+            break
+        }
+    }
+
+    private mutating func apply(_ io: StreamIO, on id: StreamID, now: UInt64) {
+        for event in io.events { route(event, now: now) }
+        if streams[id] != nil {
+            if io.wantsReset {
+                streams[id] = nil
+                active.remove(id)
+                yamux.reset(id)
+            } else {
+                for chunk in io.writes { streams[id]!.outbox.append(chunk) }
+                streams[id]!.outboxBytes += io.writtenBytes
+                if io.wantsCloseWrite { streams[id]!.closeWhenDrained = true }
+                active.insert(id)
+            }
+        }
+        if let reason = io.closeConnectionReason { fail(reason, now: now) }
+    }
+
+    /// Forgets a stream and tells its handler why.
+    private mutating func endStream(_ id: StreamID, _ reason: StreamEnd, now: UInt64, tellHandler: Bool = true) {
+        guard streams[id] != nil else { return }
+        if tellHandler {
+            callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.ended(reason, &io) }
+        }
+        streams[id] = nil
+        active.remove(id)
+    }
+
+    /// Moves queued bytes into the muxer as far as its queue target allows, sends due FINs, and
+    /// lets bulk senders top up.
+    private mutating func pump(now: UInt64) {
+        guard muxed, !active.isEmpty else { return }
+        for id in active.sorted() {
+            guard streams[id] != nil, streams[id]!.negotiation == nil else { continue }
+            var rounds = 0
+            while true {
+                drainOutbox(id)
+                guard let slot = streams[id], slot.outbox.isEmpty, !slot.closeWhenDrained,
+                      slot.handler?.wantsWritable == true, yamux.pendingBytes(on: id) < Connection.muxerQueueTarget,
+                      rounds < 64 else { break }
+                rounds += 1
+                callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.writable(&io) }
+                if closed { return }
+            }
+            if let slot = streams[id], slot.outbox.isEmpty, slot.handler?.wantsWritable != true, !slot.closeWhenDrained {
+                active.remove(id)
+            }
+        }
+    }
+
+    private mutating func drainOutbox(_ id: StreamID) {
+        while var chunk = streams[id]?.outbox.first {
+            let room = Connection.muxerQueueTarget - yamux.pendingBytes(on: id)
+            guard room > 0 else { return }
+            streams[id]!.outbox.removeFirst()
+            if chunk.count > room {
+                streams[id]!.outbox.prepend(Array(chunk[room...]))
+                chunk.removeLast(chunk.count - room)
+            }
+            streams[id]!.outboxBytes -= chunk.count
+            do { try yamux.write(chunk, on: id) } catch {
+                output.events.append(.notice("write on stream \(id) refused: \(error)"))
+            }
+        }
+        guard let slot = streams[id], slot.outbox.isEmpty, slot.closeWhenDrained, !slot.finSent else { return }
+        try? yamux.closeWrite(id)
+        streams[id]!.finSent = true
+        streams[id]!.closeWhenDrained = false
+        // Both directions done: yamux forgets the stream without an event, so do we.
+        if slot.remoteClosed {
+            streams[id] = nil
+            active.remove(id)
+        }
+    }
+
+    /// Encrypts whatever the muxer has queued.
+    private mutating func flush(now: UInt64) {
+        guard muxed else { return }
+        let plaintext = yamux.takeOutput()
+        guard !plaintext.isEmpty else { return }
+        do { output.send += try noise!.encrypt(plaintext) } catch { fail("\(error)", now: now) }
+    }
+
+    // MARK: - Identify and keep-alive
+
+    /// The identify handler's findings arrive here first: the connection becomes Connected.
+    private mutating func noteIdentified(_ message: IdentifyMessage, now: UInt64) {
+        identified = identified.map { message.merged(onto: $0) } ?? message
+        if state == .identifying {
+            state = .connected
+            output.events.append(.stateChanged(.connected))
+            if registry.registration(key: Connection.keepAliveKey) != nil {
+                nextKeepAlive = now + Connection.keepAliveInterval
+            }
+        }
+    }
+
+    /// Events from handlers pass here: identify makes the connection Connected, keep-alive
+    /// pings are the connection's own business, everything else goes up to the node.
+    private mutating func route(_ event: ConnectionEvent, now: UInt64) {
+        switch event {
+        case .identified(let message):
+            noteIdentified(message, now: now)
+            output.events.append(.identified(identified ?? message))
+        case .handler(let e):
+            guard e.key == Connection.keepAliveKey, let ping = e.payload as? PingHandler.Event,
+                  ping.token == PingHandler.keepAliveToken else {
+                output.events.append(event)
+                return
+            }
+            switch ping.outcome {
+            case .success(let rtt):
+                lastRTT = rtt
+                output.events.append(.roundTrip(nanoseconds: rtt))
+                if !closed { nextKeepAlive = now + Connection.keepAliveInterval }
+            case .failure(.timedOut(let limit)):
+                output.events.append(.notice("no answer to a keep-alive ping in \(limit / 1_000_000_000) s; closing the connection"))
+                fail("no answer to ping in \(limit / 1_000_000_000) s", now: now)
+            case .failure:
+                // The peer does not speak ping, or the stream broke: not a sign that it is gone.
+                if !closed { nextKeepAlive = now + Connection.keepAliveInterval }
+            }
+        default:
+            output.events.append(event)
+        }
+    }
+
+    private mutating func take() -> ConnectionOutput {
+        defer { output = ConnectionOutput() }
+        return output
+    }
+
+    // MARK: - Ending
+
+    private mutating func fail(_ reason: String, now: UInt64) {
+        guard !closed else { return }
+        if muxed {
+            // GoAway code 1: protocol error (yamux spec); queued by yamux itself on its own errors.
+            flush(now: now)
+        }
+        finish(reason, now: now)
+    }
+
+    private mutating func finish(_ reason: String, now: UInt64) {
+        guard !closed else { return }
+        for id in streams.keys.sorted() {
+            callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.ended(.connectionClosed(reason), &io) }
+        }
+        closed = true
+        streams.removeAll()
+        active.removeAll()
+        nextKeepAlive = nil
+        let newState: PeerState = state == .connected ? .disconnected : .failed
+        state = newState
+        output.events.append(.stateChanged(newState))
+        output.close = reason
+    }
+}
