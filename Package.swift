@@ -77,12 +77,15 @@ let package = Package(
         .testTarget(name: "MDNSTests", dependencies: ["MDNS", "Wire", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
-        .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
+                                                      "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
         .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "TestSupport"]),
+        // Whole nodes (NodeCore) on a simulated network and clock, reproducible from a seed.
+        .testTarget(name: "NodeSimulationTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "Reactor", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "JSON", "Swarm", "Noise", "Yamux",
                                                          "Multistream", "P2PCrypto", "Wire", "p2p-syncd", "p2p-syncctl"]),
     ]

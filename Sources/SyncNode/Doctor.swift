@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Swarm
 import Glibc
 #endif
+import Swarm
 import JSON
 import Wire
 
@@ -119,7 +119,7 @@ extension Node {
         // Connected peers that do not share our topic.
         for connection in peers.connectedPeers {
             guard let peer = connection.remotePeer else { continue }
-            if connection.pubsubProtocol == nil {
+            if !gossipService.speaksPubsub(peer) {
                 d.warn("\(peer) is connected but speaks no pubsub protocol we know", fix: "it cannot receive writes; check its libp2p stack offers /meshsub/1.1.0")
             } else if !gossipService.topicPeers.contains(peer) {
                 let theirs = gossipService.topics(of: peer)

@@ -2,6 +2,7 @@ import Gossipsub
 import JSON
 import P2PCrypto
 import Reactor
+import Swarm
 import SyncStore
 import Wire
 
@@ -11,7 +12,7 @@ import Wire
 final class GossipService {
     let topic: String
     private var router: GossipsubRouter
-    private let reactor: Reactor
+    private let loop: NodeLoop
     private let engine: SyncEngine
     private let logger: Logger
     /// The connection whose pubsub stream carries each peer's RPCs.
@@ -20,14 +21,12 @@ final class GossipService {
     /// Application-level refusals (bad JSON, invalid entries, clock), a subset of the router's `invalid`.
     private(set) var invalidPayloads = 0
 
-    init(topic: String, identity: Ed25519PrivateKey, reactor: Reactor, engine: SyncEngine, logger: Logger,
+    init(topic: String, identity: Ed25519PrivateKey, loop: NodeLoop, engine: SyncEngine, logger: Logger, seed: UInt64,
          parameters: GossipsubParameters = GossipsubParameters()) {
         self.topic = topic
-        self.reactor = reactor
+        self.loop = loop
         self.engine = engine
         self.logger = logger
-        var seed: UInt64 = 0
-        for byte in SecureRandom.bytes(8) { seed = seed << 8 | UInt64(byte) }
         // Sequence numbers start at the wall clock in nanoseconds, as go and rust do, so a
         // restarted node never reuses a message ID that peers may still remember.
         router = GossipsubRouter(identity: identity, parameters: parameters, seed: seed,
@@ -37,16 +36,26 @@ final class GossipService {
         scheduleHeartbeat(after: .milliseconds(100))
     }
 
-    private var now: UInt64 { reactor.now.nanoseconds / 1_000_000 }
+    private var now: UInt64 { loop.now.nanoseconds / 1_000_000 }
 
     func stop() {
-        if let heartbeatTimer { reactor.cancel(heartbeatTimer) }
+        if let heartbeatTimer { loop.cancel(heartbeatTimer) }
     }
 
     // MARK: - Peers
 
-    func pubsubReady(_ connection: PeerConnection, _ protocolID: PubsubProtocolID) {
-        guard let peer = connection.remotePeer else { return }
+    /// A report from a connection's pubsub handler.
+    func handle(_ event: PubsubHandler.Event, from connection: PeerConnection) {
+        switch event {
+        case .ready(let protocolID): pubsubReady(connection, protocolID)
+        case .rpc(let rpc): received(rpc, on: connection)
+        }
+    }
+
+    /// The peer speaks pubsub: its stream or ours was agreed, whichever came first (RPCs sent
+    /// before our stream is agreed wait for it in the connection).
+    private func pubsubReady(_ connection: PeerConnection, _ protocolID: PubsubProtocolID) {
+        guard let peer = connection.remotePeer, connections[peer] !== connection else { return }
         connections[peer] = connection
         carry(router.addPeer(peer, protocolID: protocolID, outbound: connection.direction == .outbound))
     }
@@ -57,7 +66,7 @@ final class GossipService {
         router.removePeer(peer)
     }
 
-    func received(_ rpc: PubsubRPC, on connection: PeerConnection) {
+    private func received(_ rpc: PubsubRPC, on connection: PeerConnection) {
         guard let peer = connection.remotePeer, connections[peer] === connection else { return }
         let events = router.receive(rpc, from: peer, now: now) { [unowned self] message, author in
             self.validate(message, author: author)
@@ -113,7 +122,7 @@ final class GossipService {
     // MARK: - Loop
 
     private func scheduleHeartbeat(after delay: Duration) {
-        heartbeatTimer = reactor.schedule(after: delay) { [weak self] in
+        heartbeatTimer = loop.after( delay) { [weak self] in
             guard let self else { return }
             self.carry(self.router.heartbeat(now: self.now))
             self.scheduleHeartbeat(after: .milliseconds(Int64(self.router.parameters.heartbeatMillis)))
@@ -124,7 +133,7 @@ final class GossipService {
         for event in events {
             switch event {
             case .send(let peer, let rpc):
-                connections[peer]?.sendPubsub(rpc)
+                connections[peer]?.send(PubsubHandler.Send(rpc), to: PubsubHandler.key)
             case .deliver:
                 break  // staged by `validate`; committed at the end of this loop turn
             case .peerSubscribed(let peer, let topic):
@@ -140,6 +149,8 @@ final class GossipService {
     // MARK: - Views
 
     var topicPeers: [PeerID] { router.topicPeers(topic) }
+    /// The peer agreed a pubsub protocol with us on some stream.
+    func speaksPubsub(_ peer: PeerID) -> Bool { connections[peer] != nil }
     func topics(of peer: PeerID) -> [String] { router.topics(of: peer) }
     var counters: RouterCounters { router.counters }
 

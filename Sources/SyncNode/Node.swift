@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Swarm
 import Glibc
 #endif
+import Swarm
 import ControlProtocol
 import JSON
 import P2PCrypto
@@ -31,17 +31,18 @@ public final class Node {
     private let logger: Logger
     private let identity: Ed25519PrivateKey
     private let lock: DirectoryLock
-    private let engine: SyncEngine
+    private let core: NodeCore
+    private var engine: SyncEngine { core.engine }
     private let control: ControlServer
-    private let local: LocalPeer
-    let peers: PeerManager
-    private let gossip: GossipService
-    private let reconcile: ReconcileService
+    var peers: PeerManager { core.peers }
+    private var gossip: GossipService { core.gossip }
+    private var reconcile: ReconcileService { core.reconcile }
     private var mdns: MDNSService?
     private let book: PeerBook
     private var bookSaveTimer: TimerID?
     var mdnsService: MDNSService? { mdns }
     var gossipService: GossipService { gossip }
+    var reconcileService: ReconcileService { reconcile }
     private var tcpListener: StreamListener?
     private let startedAt: Instant
     private var stopRequested = false
@@ -64,6 +65,7 @@ public final class Node {
         if created { logger.info("created a new identity in \(dir.identityPath)") }
 
         let store: Store
+        let engine: SyncEngine
         do {
             store = try Store(path: dir.storePath)
             engine = try SyncEngine(store: store, localOrigin: peerID.bytes, logger: sink.logger("store"),
@@ -79,30 +81,15 @@ public final class Node {
         }
         startedAt = reactor.now
         control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
-        local = LocalPeer(identity: key)
-        peers = PeerManager(reactor: reactor, local: local, logger: sink.logger("swarm"))
-        gossip = GossipService(topic: configuration.topic, identity: key, reactor: reactor, engine: engine,
-                               logger: sink.logger("gossip"))
-        peers.onPubsubReady = { [unowned gossip] c, p in gossip.pubsubReady(c, p) }
-        peers.onPubsubRPC = { [unowned gossip] c, rpc in gossip.received(rpc, on: c) }
-        peers.onConnectionClosed = { [unowned gossip] c in gossip.connectionClosed(c) }
-        reconcile = ReconcileService(reactor: reactor, engine: engine, logger: sink.logger("sync"),
-                                     peers: { [unowned peers] in peers.connectedPeers })
+        core = NodeCore(identity: key, engine: engine, topic: configuration.topic, loop: reactor, dialer: reactor,
+                        random: NodeRandom(), sink: sink)
         book = PeerBook(path: dir.peersPath)
         if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
-        peers.onIdentified = { [unowned self] c in
-            self.reconcile.identified(c)
-            self.remember(c)
-        }
-        peers.onReconcileStream = { [unowned reconcile] c, id, initiator in reconcile.streamOpened(c, id, initiator: initiator) }
-        peers.onReconcileFrame = { [unowned reconcile] c, id, frame in reconcile.frame(c, id, frame) }
-        peers.onReconcileEnded = { [unowned reconcile] c, id, reason in reconcile.streamEnded(c, id, reason: reason) }
-        peers.peerDetails = { [unowned reconcile] peer in
-            reconcile.last[peer].map { ["last_sync": $0.json, "in_sync": .bool($0.equal)] } ?? [:]
-        }
 
         try listen()
-        local.listenAddresses = listenAddresses
+        peers.listenAddresses = listenAddresses
+        core.onConnected = { [unowned self] connection in self.remember(connection) }
+        core.onRequestEvent = { [unowned self] _, event in self.answered(event) }
         for address in configuration.peers { peers.dial(address, keep: true) }
         // Peers from earlier runs (peers.json), most recent first, each address in turn.
         let given = Set(configuration.peers.compactMap(\.peerID))
@@ -113,7 +100,6 @@ public final class Node {
             let mdns = MDNSService(reactor: reactor, peerID: peerID, addresses: listenAddresses, logger: sink.logger("mdns"))
             mdns.onDiscovered = { [unowned self] peer, addresses in self.discovered(peer, addresses) }
             self.mdns = mdns
-            peers.foundPeers = { [unowned mdns] in mdns.found }
         }
         try control.start()
         control.dispatch = { [unowned self] request, session in self.handle(request, from: session) }
@@ -134,6 +120,15 @@ public final class Node {
         }
     }
 
+    /// A ping or perf answer for a control request.
+    private func answered(_ event: HandlerEvent) {
+        switch event.payload {
+        case let p as PingHandler.Event: pingWaiters.removeValue(forKey: p.token)?(p.outcome)
+        case let p as PerfHandler.Event: perfWaiters.removeValue(forKey: p.token)?(p.outcome)
+        default: logger.debug("unrouted event from \(event.key)")
+        }
+    }
+
     private func dialKnown(_ peer: PeerID, _ addresses: [Multiaddr]) {
         guard let first = addresses.first, !peers.isConnectedOrDialing(peer),
               let address = try? Multiaddr(first.description + "/p2p/\(peer)") else { return }
@@ -146,8 +141,8 @@ public final class Node {
     private func remember(_ connection: PeerConnection) {
         guard let peer = connection.remotePeer else { return }
         var addresses: [Multiaddr] = []
-        if connection.direction == .outbound, let dialed = try? Multiaddr(connection.address) { addresses.append(dialed) }
-        addresses += connection.identified?.listenAddrs ?? []
+        if connection.direction == .outbound { addresses.append(connection.address.withoutPeerID) }
+        addresses += connection.machine.identified?.listenAddrs ?? []
         book.saw(peer, addresses: addresses, nowMillis: WallClock.nowMillis())
         guard bookSaveTimer == nil else { return }
         bookSaveTimer = reactor.schedule(after: .seconds(1)) { [weak self] in
@@ -164,7 +159,7 @@ public final class Node {
         let local = InterfaceAddresses.interfaces().filter { $0.up && !$0.loopback }
         let best = addresses.first { address in
             address.components.contains { component in
-                if case .ip4(let b) = component { return local.contains { $0.contains(b.map(String.init).joined(separator: ".")) } }
+                if case .ip4 = component, let host = TCPAddress.hostText(component) { return local.contains { $0.contains(host) } }
                 return false
             }
         } ?? addresses.first
@@ -216,9 +211,7 @@ public final class Node {
         engine.commitStaged()
         mdns?.stop()
         if bookSaveTimer != nil, let error = book.save() { logger.warning("cannot write \(book.path): \(error)") }
-        gossip.stop()
-        reconcile.stop()
-        peers.closeAll()
+        core.stop()
         control.stop()
         tcpListener?.close()
         engine.store.close()
@@ -243,7 +236,7 @@ public final class Node {
         case .info:
             session.send(.success(id: id, result: infoJSON()))
         case .peers:
-            session.send(.success(id: id, result: peers.peersJSON()))
+            session.send(.success(id: id, result: peersJSON()))
         case .put(let key, let value):
             engine.stagePut(key: key, value: value) { result in
                 switch result {
@@ -304,8 +297,8 @@ public final class Node {
                 case .success(let connection):
                     session.send(.success(id: id, result: [
                         "peer_id": .string(connection.remotePeer?.description ?? ""),
-                        "address": .string(connection.address),
-                        "agent": connection.identified?.agentVersion.map(JSON.string) ?? .null,
+                        "address": .string(connection.address.description),
+                        "agent": connection.machine.identified?.agentVersion.map(JSON.string) ?? .null,
                     ]))
                 case .failure(let error):
                     session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
@@ -329,22 +322,27 @@ public final class Node {
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
             guard let connection = peers.connection(to: peer) else { return fail(.notFound, "not connected to \(peer)") }
-            connection.perf(upload: upload, download: download) { result in
+            let token = nextToken()
+            perfWaiters[token] = { result in
                 switch result {
                 case .success(let m):
-                    func seconds(_ d: Duration) -> Double { d.milliseconds / 1000 }
-                    func rate(_ bytes: Int, _ d: Duration) -> JSON {
-                        seconds(d) > 0 ? .double((Double(bytes) / seconds(d) / 1e6 * 10).rounded() / 10) : .null
+                    func seconds(_ ns: UInt64) -> Double { Double(ns / 1000) / 1e6 }
+                    func rate(_ bytes: Int, _ ns: UInt64) -> JSON {
+                        ns > 0 ? .double((Double(bytes) / seconds(ns) / 1e6 * 10).rounded() / 10) : .null
                     }
                     session.send(.success(id: id, result: [
                         "peer_id": .string(peer.description),
                         "upload_bytes": .int(m.uploadBytes), "download_bytes": .int(m.downloadBytes),
-                        "upload_seconds": .double(seconds(m.upload)), "download_seconds": .double(seconds(m.download)),
-                        "upload_mb_per_s": rate(m.uploadBytes, m.upload), "download_mb_per_s": rate(m.downloadBytes, m.download),
+                        "upload_seconds": .double(seconds(m.uploadNanoseconds)), "download_seconds": .double(seconds(m.downloadNanoseconds)),
+                        "upload_mb_per_s": rate(m.uploadBytes, m.uploadNanoseconds), "download_mb_per_s": rate(m.downloadBytes, m.downloadNanoseconds),
                     ]))
                 case .failure(let error):
-                    session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
+                    session.send(.failure(ControlError(.unavailable, "perf with \(peer) failed: \(error)", id: id)))
                 }
+            }
+            if connection.open(PerfHandler.key, request: PerfHandler.Request(token: token, upload: upload, download: download)) == nil {
+                perfWaiters[token] = nil
+                fail(.unavailable, "cannot open a perf stream to \(peer)")
             }
         case .doctor:
             session.send(.success(id: id, result: doctorReport()))
@@ -369,25 +367,34 @@ public final class Node {
         }
     }
 
-    /// Pings one at a time, each on its own stream, each bounded by the ping time-out.
+    /// Pings one at a time, each on its own stream, each bounded by the ping handler's time-out.
     private func runPings(_ connection: PeerConnection, remaining: Int, sent: Int, rtts: [Double],
                           done: @escaping (Int, [Double]) -> Void) {
         guard remaining > 0 else { return done(sent, rtts) }
-        var finished = false
-        let timer = reactor.schedule(after: .seconds(10)) {
-            guard !finished else { return }
-            finished = true
-            done(sent + 1, rtts)
+        let token = nextToken()
+        pingWaiters[token] = { [weak self] outcome in
+            switch outcome {
+            case .success(let ns):
+                self?.runPings(connection, remaining: remaining - 1, sent: sent + 1, rtts: rtts + [Double(ns / 1000) / 1000], done: done)
+            case .failure(.timedOut):
+                self?.runPings(connection, remaining: remaining - 1, sent: sent + 1, rtts: rtts, done: done)
+            case .failure:
+                done(sent + 1, rtts)
+            }
         }
-        connection.ping { [weak self] result in
-            guard let self, !finished else { return }
-            finished = true
-            self.reactor.cancel(timer)
-            var next = rtts
-            if case .success(let rtt) = result { next.append(rtt.milliseconds) }
-            if case .failure = result { return done(sent + 1, next) }
-            self.runPings(connection, remaining: remaining - 1, sent: sent + 1, rtts: next, done: done)
+        if connection.open(PingHandler.key, request: PingHandler.Request(token: token)) == nil {
+            pingWaiters[token] = nil
+            done(sent, rtts)
         }
+    }
+
+    /// Ping and perf requests waiting for their handler's event, by token (0 is keep-alive's).
+    private var pingWaiters: [UInt64: (Result<UInt64, PingHandler.Failure>) -> Void] = [:]
+    private var perfWaiters: [UInt64: (Result<PerfHandler.Measurement, StreamFailure>) -> Void] = [:]
+    private var lastToken: UInt64 = 0
+    private func nextToken() -> UInt64 {
+        lastToken += 1
+        return lastToken
     }
 
     static func code(for error: StoreError) -> ControlError.Code {
@@ -441,7 +448,7 @@ public final class Node {
             "control_socket": .string(configuration.controlPath),
             "store": .string(configuration.dataDirectory.storePath),
             "pid": .int(Int(getpid())),
-            "protocols": .array(PeerConnection.servedProtocols.map(JSON.string)),
+            "protocols": .array(peers.registry.servedProtocolIDs.map(JSON.string)),
         ]
     }
 }

@@ -1,6 +1,7 @@
 import JSON
 import Reactor
 import Reconcile
+import Swarm
 import SyncStore
 import Wire
 import Yamux
@@ -48,31 +49,33 @@ final class ReconcileService {
     /// Sessions the peers may run against us at once; more are refused (reset).
     static let maxResponders = 16
 
-    private let reactor: Reactor
+    private let loop: NodeLoop
     private let engine: SyncEngine
     private let logger: Logger
     private let peers: () -> [PeerConnection]
+    private let random: NodeRandom
     private var running: [Key: Running] = [:]
     private var timer: TimerID?
     private(set) var last: [PeerID: LastSync] = [:]
     private(set) var completed = 0
     private(set) var failed = 0
 
-    init(reactor: Reactor, engine: SyncEngine, logger: Logger, peers: @escaping () -> [PeerConnection]) {
-        self.reactor = reactor
+    init(loop: NodeLoop, engine: SyncEngine, logger: Logger, random: NodeRandom, peers: @escaping () -> [PeerConnection]) {
+        self.loop = loop
+        self.random = random
         self.engine = engine
         self.logger = logger
         self.peers = peers
         schedule()
     }
 
-    func stop() { if let timer { reactor.cancel(timer) } }
+    func stop() { if let timer { loop.cancel(timer) } }
 
     private func schedule() {
-        timer = reactor.schedule(after: ReconcileService.interval) { [weak self] in
+        timer = loop.after( ReconcileService.interval) { [weak self] in
             guard let self else { return }
             let idle = self.peers().filter { c in !self.running.values.contains { $0.connection === c } }
-            if let pick = idle.randomElement() { self.start(with: pick) }
+            if let pick = self.random.element(of: idle) { self.start(with: pick) }
             self.schedule()
         }
     }
@@ -86,35 +89,44 @@ final class ReconcileService {
     @discardableResult
     func start(with connection: PeerConnection) -> Bool {
         guard !running.values.contains(where: { $0.peer == connection.remotePeer }) else { return false }
-        return connection.openReconcile() != nil
+        return connection.open(ReconcileHandler.key) != nil
     }
 
-    func streamOpened(_ connection: PeerConnection, _ id: StreamID, initiator: Bool) {
-        guard let peer = connection.remotePeer else { return connection.abortReconcile(id) }
+    /// A report from a connection's reconcile handler.
+    func handle(_ event: ReconcileHandler.Event, stream: StreamID, on connection: PeerConnection) {
+        switch event {
+        case .opened(let initiator): streamOpened(connection, stream, initiator: initiator)
+        case .message(let bytes): frame(connection, stream, bytes)
+        case .ended(let reason): streamEnded(connection, stream, reason: reason)
+        }
+    }
+
+    private func streamOpened(_ connection: PeerConnection, _ id: StreamID, initiator: Bool) {
+        guard let peer = connection.remotePeer else { return connection.send(ReconcileHandler.Command.abort, onStream: id) }
         if !initiator, running.values.filter({ $0.session.role == .responder }).count >= ReconcileService.maxResponders {
             logger.info("refusing a reconciliation from \(peer): \(ReconcileService.maxResponders) already running")
-            return connection.abortReconcile(id)
+            return connection.send(ReconcileHandler.Command.abort, onStream: id)
         }
         let index: ReplicaIndex
         do { index = try engine.replicaIndex() } catch {
             logger.error("cannot reconcile with \(peer): \(error)")
-            return connection.abortReconcile(id)
+            return connection.send(ReconcileHandler.Command.abort, onStream: id)
         }
         var state = Running(session: ReconcileSession(role: initiator ? .initiator : .responder, index: index),
-                            connection: connection, peer: peer, started: reactor.now)
+                            connection: connection, peer: peer, started: loop.now)
         connection.syncing = true
         if initiator {
             let first = state.session.start().encoded()
             state.bytesSent += first.count
-            connection.sendReconcile(first, on: id)
+            connection.send(ReconcileHandler.Command.send(first), onStream: id)
         }
         running[Key(connection: connection.number, stream: id)] = state
         logger.debug("reconciling with \(peer) (\(initiator ? "we started" : "it started"); \(index.count) items here)")
     }
 
-    func frame(_ connection: PeerConnection, _ id: StreamID, _ bytes: [UInt8]) {
+    private func frame(_ connection: PeerConnection, _ id: StreamID, _ bytes: [UInt8]) {
         let key = Key(connection: connection.number, stream: id)
-        guard var state = running[key] else { return connection.abortReconcile(id) }
+        guard var state = running[key] else { return connection.send(ReconcileHandler.Command.abort, onStream: id) }
         state.bytesReceived += bytes.count + 4
         do {
             let message = try ReconcileMessage(decoding: bytes)
@@ -129,22 +141,22 @@ final class ReconcileService {
             if let reply = output.send {
                 let encoded = reply.encoded()
                 state.bytesSent += encoded.count + 4
-                connection.sendReconcile(encoded, on: id)
+                connection.send(ReconcileHandler.Command.send(encoded), onStream: id)
             }
             running[key] = state
             if output.finished {
-                connection.finishReconcile(id)
+                connection.send(ReconcileHandler.Command.finish, onStream: id)
                 end(key, error: nil)
             }
         } catch {
             running[key] = state
             logger.info("reconciliation with \(state.peer) cut off: \(error)")
-            connection.abortReconcile(id)
+            connection.send(ReconcileHandler.Command.abort, onStream: id)
             end(key, error: "\(error)")
         }
     }
 
-    func streamEnded(_ connection: PeerConnection, _ id: StreamID, reason: String?) {
+    private func streamEnded(_ connection: PeerConnection, _ id: StreamID, reason: String?) {
         let key = Key(connection: connection.number, stream: id)
         guard let state = running[key] else { return }
         end(key, error: state.session.finished ? nil : (reason ?? "the peer closed the stream before the end"))
@@ -153,7 +165,7 @@ final class ReconcileService {
     private func end(_ key: Key, error: String?) {
         guard let state = running.removeValue(forKey: key) else { return }
         let session = state.session
-        let millis = reactor.now.duration(since: state.started)
+        let millis = loop.now.duration(since: state.started)
         last[state.peer] = LastSync(finishedAtMillis: WallClock.nowMillis(), milliseconds: millis.milliseconds,
                                     entriesSent: session.entriesSent, entriesReceived: session.entriesReceived,
                                     bytesSent: state.bytesSent, bytesReceived: state.bytesReceived, rounds: session.rounds,

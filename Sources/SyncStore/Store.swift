@@ -30,6 +30,9 @@ public final class Store {
     /// Throws `.cannotOpen` when the file cannot be opened or set up (unwritable location,
     /// another program's database, a newer schema), and `.damaged` when it is not an SQLite
     /// database or fails `quick_check`; in both cases the file is left as it was.
+    /// SQLite's name for a private in-memory database: the simulation's "disk".
+    public static let inMemoryPath = ":memory:"
+
     public init(path: String) throws(StoreError) {
         self.path = path
         do {
@@ -64,7 +67,8 @@ public final class Store {
         _ = try checkIdentity()
 
         let mode = try connection.texts("PRAGMA journal_mode=WAL").first
-        guard mode == "wal" else {
+        // An in-memory store (the whole-node simulation) has no file to write ahead of.
+        guard mode == "wal" || (path == Store.inMemoryPath && mode == "memory") else {
             throw .cannotOpen(path: path, reason: "cannot switch to WAL mode (SQLite answered \(mode ?? "nothing")); put the data dir on a local filesystem")
         }
         // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a

@@ -152,7 +152,11 @@ struct CatchUpTests {
         // The session's record is written when it ends, just after the last entries land.
         #expect(ChildProcess.waitUntil(timeout: 10) { ((try? PeerConnectionTests.peers(b)) ?? []).first?["last_sync"] != nil })
         let sync = try #require(try PeerConnectionTests.peers(b).first?["last_sync"])
-        #expect(sync["entries_received"]?.intValue == 8000)
+        // A's publish queue also flushes to B once B subscribes, so a few entries may arrive by
+        // gossip first; every entry is applied once, and nearly all of them came by catch-up.
+        #expect((sync["entries_received"]?.intValue ?? 0) > 7000, "\(sync)")
+        let status = try G.call(b, .status)
+        #expect(status["remote_applied"]?.intValue == 8000, "\(status)")
         #expect((sync["bytes_received"]?.intValue ?? 0) > 2 << 20)
     }
 }

@@ -1,0 +1,37 @@
+import Wire
+
+/// The bridge between multiaddrs and the Reactor's "host:port" socket addresses, in one place.
+enum TCPAddress {
+    /// The host text and port a `/ip4|ip6/HOST/tcp/PORT[/p2p/ID]` address dials.
+    static func endpoint(of address: Multiaddr) throws(PeerError) -> (host: String, port: UInt16) {
+        var host: String?
+        var port: UInt16?
+        for component in address.components {
+            switch component {
+            case .ip4, .ip6: host = hostText(component)
+            case .tcp(let p): port = p
+            case .p2p: break
+            default: throw .unsupportedAddress(address.description)
+            }
+        }
+        guard let host, let port else { throw .unsupportedAddress(address.description) }
+        return (host, port)
+    }
+
+    /// The multiaddr of a socket address as the Reactor prints it ("1.2.3.4:5", "[::1]:5").
+    static func multiaddr(socketText text: String) -> Multiaddr? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        let port = text[text.index(after: colon)...]
+        return try? Multiaddr("/\(host.contains(":") ? "ip6" : "ip4")/\(host)/tcp/\(port)")
+    }
+
+    /// "1.2.3.4" or "::1" for an ip4/ip6 component, formatted by the multiaddr codec.
+    static func hostText(_ component: MultiaddrComponent) -> String? {
+        switch component {
+        case .ip4, .ip6: Multiaddr(components: [component]).description.split(separator: "/").last.map(String.init)
+        default: nil
+        }
+    }
+}

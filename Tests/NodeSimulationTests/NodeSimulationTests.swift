@@ -1,0 +1,187 @@
+import P2PCrypto
+import Reactor
+import Reconcile
+import SyncStore
+@testable import SyncNode
+import Testing
+import Wire
+
+/// One complete node in the simulation: the daemon's NodeCore (connection machines, swarm
+/// policy, gossip, catch-up, the engine) on an in-memory SQLite store that survives its crashes.
+final class SimulatedNode {
+    let address: String
+    let identity: Ed25519PrivateKey
+    let store: Store
+    var dialing: [Multiaddr] = []
+    private(set) var core: NodeCore?
+    private var clock: NodeClock?
+    private var keys: SplitMix64
+    private(set) var starts = 0
+
+    init(index: Int, seed: UInt64) throws {
+        address = "10.0.\(index / 250).\(index % 250 + 1)"
+        var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37)
+        identity = try Ed25519PrivateKey(seed: rng.bytes(32))
+        keys = SplitMix64(seed: rng.next())
+        store = try Store(path: Store.inMemoryPath)
+    }
+
+    var peerID: PeerID { identity.publicKey.peerID }
+    var multiaddr: Multiaddr { try! Multiaddr("/ip4/\(address)/tcp/4001/p2p/\(peerID)") }
+
+    func start(on network: SimulatedNetwork, sink: LogSink) throws {
+        let clock = NodeClock(network.scheduler)
+        let scheduler = network.scheduler
+        // The wall clock the hybrid logical clock reads: simulated, in 2026.
+        let engine = try SyncEngine(store: store, localOrigin: peerID.bytes, logger: sink.logger("store"),
+                                    wallMillis: { 1_795_000_000_000 + scheduler.now.nanoseconds / 1_000_000 })
+        let core = NodeCore(identity: identity, engine: engine, topic: "p2p-sync", loop: clock,
+                            dialer: network.dialer(from: address), random: NodeRandom(seed: keys.next()), sink: sink,
+                            makeKey: { [unowned self] in try! X25519KeyPair(privateKey: self.keys.bytes(32)) })
+        core.peers.listenAddresses = [multiaddr]
+        let host = network.hosts[address] ?? network.addHost(address)
+        host.up = true
+        host.accept = { [weak core] channel in core?.peers.accept(channel) }
+        for address in dialing { core.peers.dial(address, keep: true) }
+        self.core = core
+        self.clock = clock
+        starts += 1
+    }
+
+    /// The process dies: its timers stop, its streams end; what it committed stays on "disk".
+    func crash(on network: SimulatedNetwork) {
+        clock?.kill()
+        network.crash(address)
+        core = nil
+        clock = nil
+    }
+
+    var up: Bool { core != nil }
+
+    func digest() throws -> Fingerprint {
+        let index = try core!.engine.replicaIndex()
+        return index.fingerprint([], nil)
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct NodeSimulationTests {
+    struct Outcome {
+        var converged = false
+        var secondsToConverge = 0.0
+        var writes = 0
+        var acknowledged = 0
+        var crashes = 0
+        var partitions = 0
+        var events = 0
+        var bytes = 0
+        var retransmissions = 0
+        var report: String {
+            "\(writes) writes (\(acknowledged) acknowledged), \(partitions) partitions, \(crashes) crashes, " +
+            "\(retransmissions) retransmissions, \(bytes) bytes, \(events) events; converged \(converged) " +
+            "\(secondsToConverge) s after the last fault"
+        }
+    }
+
+    /// 3 to 10 whole nodes; writes from every node (some to the same keys, some deletes) under
+    /// latency, loss and retransmission, a partition, and a crash and restart; then quiet until
+    /// every replica holds the same data, and every acknowledged write's key holds the winner
+    /// of last-writer-wins among what was acknowledged.
+    @Test(arguments: 1...20 as ClosedRange<UInt64>)
+    func wholeNodesConvergeUnderLatencyLossPartitionsAndCrashes(seed: UInt64) throws {
+        let outcome = try run(seed: seed)
+        print("node simulation seed \(seed): \(outcome.report)")
+        #expect(outcome.converged, "seed \(seed) did not converge: \(outcome.report)")
+    }
+
+    func run(seed: UInt64) throws -> Outcome {
+        var rng = SplitMix64(seed: seed)
+        let scheduler = SimulatedScheduler()
+        let network = SimulatedNetwork(scheduler: scheduler, conditions: .init(), seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let count = 3 + Int(seed % 8)
+        var nodes: [SimulatedNode] = []
+        for i in 0..<count { nodes.append(try SimulatedNode(index: i, seed: seed)) }
+        // Each node keeps a connection to the first node and to its predecessor (`--peer`).
+        for (i, node) in nodes.enumerated() where i > 0 {
+            node.dialing = [nodes[0].multiaddr] + (i > 1 ? [nodes[i - 1].multiaddr] : [])
+        }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
+        scheduler.run(for: .seconds(3))
+
+        var outcome = Outcome()
+        /// The greatest acknowledged version per key, and its value (nil: a delete).
+        var winners: [String: Entry] = [:]
+        let keyCount = 12
+        let partitionAt = 5 + Int(rng.next() % 10)
+        let healAt = partitionAt + 15 + Int(rng.next() % 30)  // by second 58: within the write phase
+        let crashAt = 3 + Int(rng.next() % 30)
+        let victim = Int(rng.next() % UInt64(count))
+        let restartAt = crashAt + 5 + Int(rng.next() % 20)
+        let split = 1 + Int(rng.next() % UInt64(count - 1))
+        var lastFault = 0
+        for second in 0..<60 {
+            if second == partitionAt {
+                network.partition(nodes[..<split].map(\.address), nodes[split...].map(\.address))
+                outcome.partitions += 1
+            }
+            if second == healAt { network.heal(); lastFault = max(lastFault, second) }
+            if second == crashAt { nodes[victim].crash(on: network); outcome.crashes += 1 }
+            if second == restartAt { try nodes[victim].start(on: network, sink: sink); lastFault = max(lastFault, second) }
+            // A few writes a second from random live nodes, to a small key space (conflicts).
+            for _ in 0..<Int(rng.next() % 4) {
+                let writer = nodes[Int(rng.next() % UInt64(count))]
+                guard let engine = writer.core?.engine else { continue }
+                let key = "key-\(rng.next() % UInt64(keyCount))"
+                outcome.writes += 1
+                let record: (Result<CommittedWrite, StoreError>) -> Void = { result in
+                    guard case .success(let write) = result else { return }
+                    outcome.acknowledged += 1
+                    if winners[key].map({ $0.version < write.entry.version }) ?? true { winners[key] = write.entry }
+                }
+                if rng.next() % 5 == 0 {
+                    engine.stageDelete(key: key, completion: record)
+                } else {
+                    engine.stagePut(key: key, value: "\(writer.address)@\(second)", completion: record)
+                }
+            }
+            scheduler.run(for: .seconds(1))
+        }
+        // Quiet: wait for equal replicas (reconnects back off up to 60 s; catch-up runs every 30 s).
+        let quietStart = scheduler.now
+        for _ in 0..<240 {
+            scheduler.run(for: .seconds(1))
+            let digests = try nodes.map { try $0.digest() }
+            if Set(digests.map(\.description)).count == 1 {
+                outcome.converged = true
+                break
+            }
+        }
+        outcome.secondsToConverge = Double(scheduler.now.duration(since: quietStart).components.seconds) + Double(60 - lastFault)
+        outcome.events = scheduler.eventsRun
+        outcome.bytes = network.bytesDelivered
+        outcome.retransmissions = network.retransmissions
+        // Every replica holds, for every key written, the acknowledged winner or something newer
+        // (a write staged just before a crash may win without having been acknowledged).
+        if !outcome.converged {
+            for (i, node) in nodes.enumerated() {
+                let core = node.core!
+                let targets = core.peers.targets.values.map { "\($0.address.description.suffix(8)) attempts \($0.attempts) err \($0.lastError ?? "-")" }
+                print("seed \(seed) node \(i) \(node.address) starts \(node.starts) digest \(try node.digest()) connected \(core.peers.connectedPeers.map { $0.address.description }) all \(core.peers.allConnections.map { "\($0.number):\($0.state.rawValue)" }) targets \(targets) reconcile ok \(core.reconcile.completed) failed \(core.reconcile.failed)")
+            }
+        }
+        if outcome.converged {
+            for node in nodes {
+                let held = try node.store.entries(forKeys: Array(winners.keys))
+                for entry in held {
+                    let winner = winners[entry.key]!
+                    #expect(entry.version >= winner.version, "seed \(seed): \(node.address) holds \(entry) below the acknowledged \(winner)")
+                }
+                #expect(Set(held.map(\.key)) == Set(winners.keys), "seed \(seed): \(node.address) lost keys")
+            }
+        }
+        for node in nodes where node.up { node.core?.stop() }
+        return outcome
+    }
+}
