@@ -26,6 +26,15 @@ import Wire
 ///     }
 /// }
 /// ```
+///
+/// A whole-node simulation (nodes with their connection machines, streams, store) plugs in
+/// the same way: `Payload` is a chunk of bytes on one connection (say `(connection: Int,
+/// bytes: [UInt8])`), its links `ordered: true` with no loss, as TCP is; each node's
+/// outgoing bytes become `send`s, each `.delivery` is fed to the receiving node's connection,
+/// each timer the node asks for becomes `schedule(_:for:at:)`. `partition` and `takeDown`
+/// return or imply the links that dropped: the simulation tells both ends their connection
+/// closed (bytes still in flight on it never arrive) and lets them redial after `heal` or
+/// `bringUp`.
 public struct SimulatedNetwork<Payload, Timer> {
     public enum Event {
         /// `payload`, sent by `from`, arrives at `to` (the link is up and both ends are).

@@ -8,9 +8,9 @@ import Wire
 
 /// Many gossipsub routers in one process on a simulated network and clock (DESIGN.md
 /// section 8; the network and clock are `NetworkSimulation.SimulatedNetwork`): RPCs travel
-/// with a random delay, published copies can be lost, every node
-/// keeps a last-writer-wins replica with the store's merge rule (`Version` ordering) and its
-/// own hybrid logical clock. Deterministic by seed.
+/// with a random delay, published copies can be lost, every node keeps a last-writer-wins
+/// replica with the store's merge rule (`Version` ordering) and its own hybrid logical
+/// clock. Deterministic by seed.
 struct GossipNetworkSimulation {
     struct Configuration {
         var nodes = 100
