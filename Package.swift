@@ -62,11 +62,18 @@ let package = Package(
         .executableTarget(name: "p2p-syncctl", dependencies: [
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
+        .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
         .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire"], path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
         .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
+        // A simulated clock and network (latency, loss, reordering, partitions, nodes down),
+        // generic over what travels on it: for simulations of many nodes in one process.
+        .target(name: "NetworkSimulation", dependencies: ["Wire"], path: "Tests/NetworkSimulation"),
+        // Gossipsub routers on the simulated network: propagation and copies per message at scale.
+        .target(name: "GossipSimulation", dependencies: ["NetworkSimulation", "Gossipsub", "P2PCrypto", "Wire"], path: "Tests/GossipSimulation"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
@@ -76,7 +83,7 @@ let package = Package(
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "MDNSTests", dependencies: ["MDNS", "Wire", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
                                                       "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
@@ -86,6 +93,7 @@ let package = Package(
         .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "TestSupport"]),
         // Whole nodes (NodeCore) on a simulated network and clock, reproducible from a seed.
         .testTarget(name: "NodeSimulationTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "Reactor", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "P2PSyncCtlTests", dependencies: ["p2p-syncctl", "JSON", "ControlProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlProtocol", "JSON", "Swarm", "Noise", "Yamux",
                                                          "Multistream", "P2PCrypto", "Wire", "p2p-syncd", "p2p-syncctl"]),
     ]

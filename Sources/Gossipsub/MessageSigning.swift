@@ -26,7 +26,7 @@ public enum MessageSigning {
         let keyBytes: [UInt8]
         if let key = message.key {
             // py always sends the key; it must be the author's.
-            guard PeerID(publicKey: (try? PublicKeyProtobuf(decoding: key)) ?? PublicKeyProtobuf(type: .rsa, data: [])) == author else {
+            guard PeerID(publicKey: (try? PublicKeyProtobuf(decoding: key)) ?? PublicKeyProtobuf(type: .rsa, data: []), sha256: SHA256.hash) == author else {
                 throw .keyDoesNotMatchAuthor
             }
             keyBytes = key

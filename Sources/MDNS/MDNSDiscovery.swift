@@ -251,7 +251,7 @@ public struct MDNSDiscovery {
                 for srv in records where srv.name == target {
                     guard case .srv(_, _, let port, let host) = srv.data else { continue }
                     for a in records where a.name == host {
-                        if case .a(let ip) = a.data, let address = try? Multiaddr("/ip4/\(ip.map(String.init).joined(separator: "."))/tcp/\(port)/p2p/\(peer)") {
+                        if case .a(let ip) = a.data, let address = try? Multiaddr("/ip4/\(IPAddressText.formatIPv4(ip))/tcp/\(port)/p2p/\(peer)") {
                             addresses.append(address)
                         }
                     }

@@ -46,5 +46,5 @@ public struct Ed25519PublicKey: Hashable, Sendable {
     public var libp2pProtobuf: [UInt8] { protobuf.encoded() }
 
     /// The identity-multihash peer ID (`12D3KooW…`).
-    public var peerID: PeerID { PeerID(publicKey: protobuf) }
+    public var peerID: PeerID { PeerID(publicKey: protobuf, sha256: SHA256.hash) }
 }

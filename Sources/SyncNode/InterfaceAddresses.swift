@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Wire
 
 /// The IPv4 addresses of the machine's interfaces that are up, so that a node listening on
 /// `0.0.0.0` can print the addresses a peer can actually dial.
@@ -70,19 +71,15 @@ enum InterfaceAddresses {
         return result
     }
 
+    /// The dotted quad of an AF_INET address, formatted where every other one is (`IPAddressText`).
     private static func text(_ address: UnsafeMutablePointer<sockaddr>) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-            var inAddr = sin.pointee.sin_addr
-            _ = inet_ntop(AF_INET, &inAddr, &buffer, socklen_t(buffer.count))
-        }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let inAddr = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+        // s_addr is in network byte order: its bytes in memory are the address's bytes.
+        return withUnsafeBytes(of: inAddr.s_addr) { IPAddressText.formatIPv4($0) }
     }
 
     static func number(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".").compactMap { UInt32($0) }
-        guard parts.count == 4, parts.allSatisfy({ $0 < 256 }) else { return nil }
-        return parts.reduce(0) { $0 << 8 | $1 }
+        IPAddressText.parseIPv4(text).map { $0.reduce(0) { $0 << 8 | UInt32($1) } }
     }
 
     static func ipv4() -> [String] {

@@ -77,7 +77,7 @@ public final class LogSink {
     public func logger(_ area: String) -> Logger { Logger(area: area, sink: self) }
 
     func write(_ level: LogLevel, _ area: String, _ message: String) {
-        var line = WallClock.iso8601(millis: WallClock.nowMillis())
+        var line = Timestamp.iso8601(millis: WallClock.nowMillis())
         line += " \(level.label) \(area): \(message)\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { raw in

@@ -3,25 +3,13 @@ import Glibc
 #endif
 
 /// Reads of the real-time clock, kept in one place. Versions and logs use wall time;
-/// timers use the Reactor's monotonic clock.
+/// timers use the Reactor's monotonic clock. `Timestamp` formats the
+/// wall time as text.
 public enum WallClock {
     /// Milliseconds since the Unix epoch.
     public static func nowMillis() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
-    }
-
-    /// `2026-11-24T12:00:00.123Z`, the seed's timestamp format.
-    public static func iso8601(millis: UInt64) -> String {
-        var seconds = time_t(millis / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis % 1000), 3))Z"
     }
 }

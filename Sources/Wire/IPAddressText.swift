@@ -1,10 +1,11 @@
 /// Text forms of IPv4 and IPv6 addresses for multiaddr `ip4` / `ip6` values (libp2p-wire.md §1.4).
 /// Parsing accepts every RFC 4291 §2.2 form (full, `::`-compressed, trailing dotted quad);
-/// output is the RFC 5952 canonical form, as go-multiaddr prints it.
-enum IPAddressText {
+/// output is the RFC 5952 canonical form, as go-multiaddr prints it. The one place that
+/// formats addresses as text: other modules call these rather than joining bytes by hand.
+public enum IPAddressText {
     /// Dotted quad to 4 bytes. Leading zeros are rejected (`01.2.3.4`) because some parsers
     /// read them as octal; go's `net.ParseIP` refuses them too.
-    static func parseIPv4<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    public static func parseIPv4<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
@@ -18,13 +19,14 @@ enum IPAddressText {
         return out
     }
 
-    static func formatIPv4<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    /// 4 bytes to a dotted quad (`192.168.1.20`).
+    public static func formatIPv4<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         bytes.map { String($0) }.joined(separator: ".")
     }
 
     /// RFC 4291 text to 16 bytes. Zone suffixes (`%eth0`) are not accepted: multiaddr
     /// carries the zone in a separate `ip6zone` component.
-    static func parseIPv6<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    public static func parseIPv6<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count <= 45 else { return nil }  // longest form: 6 full groups + dotted quad
         var groups: [UInt16]
@@ -50,7 +52,7 @@ enum IPAddressText {
 
     /// RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of two or more
     /// zero groups as `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d` (§5).
-    static func formatIPv6(_ bytes: [UInt8]) -> String {
+    public static func formatIPv6(_ bytes: [UInt8]) -> String {
         precondition(bytes.count == 16, "an IPv6 address is 16 bytes, not \(bytes.count)")
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
             return "::ffff:" + formatIPv4(bytes[12...])

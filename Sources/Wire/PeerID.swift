@@ -21,13 +21,18 @@ public struct PeerID: Hashable, Comparable, Sendable, CustomStringConvertible {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
-    /// The peer ID of `publicKey`.
-    public init(publicKey: PublicKeyProtobuf) {
+    /// The peer ID of `publicKey`. `sha256` hashes keys that encode to more than
+    /// `maxInlineKeyLength` bytes (RSA, ECDSA); it is injected so that Wire needs no crypto
+    /// of its own: callers pass `P2PCrypto.SHA256.hash` (P2PCrypto depends on Wire, not the
+    /// other way round). Ed25519 and secp256k1 keys are inlined and never hashed.
+    public init(publicKey: PublicKeyProtobuf, sha256: ([UInt8]) -> [UInt8]) {
         let encoded = publicKey.encoded()
         if encoded.count <= Self.maxInlineKeyLength {
             bytes = [UInt8(Self.identityCode), UInt8(encoded.count)] + encoded
         } else {
-            bytes = [UInt8(Self.sha256Code), 32] + WireSHA256.hash(encoded)
+            let digest = sha256(encoded)
+            precondition(digest.count == 32, "the injected sha256 returned \(digest.count) bytes, not 32")
+            bytes = [UInt8(Self.sha256Code), 32] + digest
         }
     }
 

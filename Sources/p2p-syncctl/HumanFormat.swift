@@ -49,6 +49,8 @@ enum HumanFormat {
             }.joined()
         case .digest:
             return "\(result["digest"]?.stringValue ?? "?")  \(result["items"]?.intValue ?? 0) keys (tombstones included)\n"
+        case .status:
+            return status(result)
         case .connect:
             return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:
@@ -76,9 +78,10 @@ enum HumanFormat {
             case .array(let items):
                 if items.isEmpty { out += "\(label): (none)\n"; continue }
                 out += "\(label):\n"
-                for item in items { out += "  \(item.stringValue ?? item.encodedString)\n" }
+                for item in items { out += "  \(text(item))\n" }
             case .string(let s): out += "\(label): \(s)\n"
-            case let other: out += "\(label): \(other.encodedString)\n"
+            // Nested objects as `name value` pairs, not JSON: this is for people.
+            case let other: out += "\(label): \(text(other))\n"
             }
         }
         return out

@@ -65,6 +65,11 @@ struct DaemonLifecycleTests {
         let status = try node.ctl("status")
         #expect(status.stdout.contains("state: Listening"))
         #expect(status.stdout.contains("keys: 2"))
+        // Readable lines, not the daemon's JSON (`--json` has that).
+        #expect(status.stdout.contains("\ngossip: topic "), "\(status.stdout)")
+        #expect(status.stdout.contains("\nreconcile: "), "\(status.stdout)")
+        #expect(!status.stdout.contains("{"), "\(status.stdout)")
+        #expect(try node.ctl("--json", "status").stdout.hasPrefix("{"))
     }
 
     @Test func watchShowsChangesFromAnotherClient() throws {

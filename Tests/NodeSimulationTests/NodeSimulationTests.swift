@@ -29,7 +29,7 @@ final class SimulatedNode {
     var peerID: PeerID { identity.publicKey.peerID }
     var multiaddr: Multiaddr { try! Multiaddr("/ip4/\(address)/tcp/4001/p2p/\(peerID)") }
 
-    func start(on network: SimulatedNetwork, sink: LogSink) throws {
+    func start(on network: SimulatedStreamNetwork, sink: LogSink) throws {
         let clock = NodeClock(network.scheduler)
         let scheduler = network.scheduler
         // The wall clock the hybrid logical clock reads: simulated, in 2026.
@@ -49,7 +49,7 @@ final class SimulatedNode {
     }
 
     /// The process dies: its timers stop, its streams end; what it committed stays on "disk".
-    func crash(on network: SimulatedNetwork) {
+    func crash(on network: SimulatedStreamNetwork) {
         clock?.kill()
         network.crash(address)
         core = nil
@@ -97,7 +97,7 @@ struct NodeSimulationTests {
     func run(seed: UInt64) throws -> Outcome {
         var rng = SplitMix64(seed: seed)
         let scheduler = SimulatedScheduler()
-        let network = SimulatedNetwork(scheduler: scheduler, conditions: .init(), seed: rng.next())
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(), seed: rng.next())
         let sink = LogSink(filter: LogFilter(defaultLevel: .error))
         let count = 3 + Int(seed % 8)
         var nodes: [SimulatedNode] = []

@@ -1,5 +1,6 @@
 import Testing
 import TestSupport
+import P2PCrypto
 @testable import Wire
 
 /// Peer IDs, libp2p-wire.md §1.6 (the seed-derived row is in P2PCryptoTests).
@@ -13,7 +14,7 @@ struct PeerIDTests {
 
     @Test func specEd25519KeyGivesItsPeerID() throws {
         let key = try PublicKeyProtobuf(decoding: Hex.bytes(Self.specPublicKey))
-        let peer = PeerID(publicKey: key)
+        let peer = PeerID(publicKey: key, sha256: SHA256.hash)
         #expect(peer.bytes.hex == Self.specPeerBytes)
         #expect(peer.description == Self.specPeerID)
         #expect(peer.cidString == Self.specCIDBase32)
@@ -44,20 +45,20 @@ struct PeerIDTests {
 
     @Test func tlsSpecVectorKey() throws {
         let key = try PublicKeyProtobuf(decoding: Hex.bytes("08011220a77f1d92fedb59dddaea5a1c4abd1ac2fbde7d7b879ed364501809923d7c11b9"))
-        #expect(PeerID(publicKey: key).description == "12D3KooWM6CgA9iBFZmcYAHA6A2qvbAxqfkmrYiRQuz3XEsk4Ksv")
+        #expect(PeerID(publicKey: key, sha256: SHA256.hash).description == "12D3KooWM6CgA9iBFZmcYAHA6A2qvbAxqfkmrYiRQuz3XEsk4Ksv")
     }
 
     @Test func keysOver42BytesAreHashedWithSHA256() {
         // Expected values computed independently with Python's hashlib.
         let key = PublicKeyProtobuf(type: .rsa, data: (0..<100).map { UInt8($0) })
-        let peer = PeerID(publicKey: key)
+        let peer = PeerID(publicKey: key, sha256: SHA256.hash)
         #expect(peer.bytes.hex == "122008cd550eb82c9783a6d4a7fd49e0324036760be8a7999200225f4586c062481a")
         #expect(peer.description == "QmNw1Zu2oeMXzssrcE8WB7HGWEGeQo1KyyZXWMTCmoNxuo")
     }
 
     @Test func secp256k1SizedKeysAreInlined() throws {
         let key = PublicKeyProtobuf(type: .secp256k1, data: [2] + (0..<32).map { UInt8($0) })
-        let peer = PeerID(publicKey: key)
+        let peer = PeerID(publicKey: key, sha256: SHA256.hash)
         #expect(peer.description == "16Uiu2HAkuRgsVVjk3drXpeXXvuQrZai9RNup3ToH8wH1wXmuTnRC")
         #expect(try PeerID(peer.description) == peer)
         #expect(peer.publicKey == key)
@@ -110,7 +111,7 @@ struct PeerIDTests {
         var rng = SeededRandom(seed: 1_6)
         for _ in 0..<200 {
             let key = PublicKeyProtobuf(type: .ed25519, data: rng.bytes(Int.random(in: 0...80, using: &rng)))
-            let peer = PeerID(publicKey: key)
+            let peer = PeerID(publicKey: key, sha256: SHA256.hash)
             #expect(try PeerID(peer.description) == peer)
             #expect(try PeerID(peer.cidString) == peer)
             #expect(try PeerID(bytes: peer.bytes) == peer)

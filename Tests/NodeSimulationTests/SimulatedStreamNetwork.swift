@@ -7,7 +7,7 @@ import Wire
 /// retransmission) but never out of order; a partition stalls a link (bytes wait, and go on
 /// after the heal unless a side gave up and closed meanwhile); a crashed host's streams end
 /// with a FIN, as the kernel sends one for a killed process.
-final class SimulatedNetwork {
+final class SimulatedStreamNetwork {
     struct Conditions {
         /// One-way latency of a chunk, drawn uniformly.
         var latencyMilliseconds: ClosedRange<Double> = 1...30
@@ -113,9 +113,9 @@ final class SimulatedNetwork {
 }
 
 final class SimulatedDialer: StreamDialer {
-    let network: SimulatedNetwork
+    let network: SimulatedStreamNetwork
     let from: String
-    init(network: SimulatedNetwork, from: String) {
+    init(network: SimulatedStreamNetwork, from: String) {
         self.network = network
         self.from = from
     }
@@ -125,7 +125,7 @@ final class SimulatedDialer: StreamDialer {
 
 /// One end of a simulated stream.
 final class SimulatedChannel: ByteChannel {
-    unowned let network: SimulatedNetwork
+    unowned let network: SimulatedStreamNetwork
     let local: String
     let remote: String
     let remoteAddress: String
@@ -140,7 +140,7 @@ final class SimulatedChannel: ByteChannel {
     /// What waits for a partition to heal, in order.
     private var stalled: [() -> Void] = []
 
-    init(network: SimulatedNetwork, local: String, remote: String, remoteAddress: String) {
+    init(network: SimulatedStreamNetwork, local: String, remote: String, remoteAddress: String) {
         self.network = network
         self.local = local
         self.remote = remote
