@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import JSON
 import Swarm
 import Wire
@@ -46,5 +49,102 @@ extension Node {
                          "addresses": .array(addresses.map { .string($0.description) })])
         }
         return ["peers": .array(rows)]
+    }
+
+    func statusJSON() -> JSON {
+        let counts = (try? engine.store.counts()) ?? (live: 0, tombstones: 0)
+        let uptime = reactor.now.duration(since: startedAt)
+        return [
+            "peer_id": .string(peerID.description),
+            "state": .string(state.rawValue),
+            "uptime_seconds": .int(Int(uptime.components.seconds)),
+            "keys": .int(counts.live),
+            "tombstones": .int(counts.tombstones),
+            "connections": .int(peers.connectionCount),
+            "connected_peers": .int(peers.connectedPeers.count),
+            "topic": .string(configuration.topic),
+            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
+            "control_clients": .int(control.sessionCount),
+            "local_writes": .int(engine.localWrites),
+            "commits": .int(engine.commits),
+            "remote_applied": .int(engine.remoteApplied),
+            "remote_superseded": .int(engine.remoteSuperseded),
+            "gossip": gossipStatusJSON(),
+            "reconcile": reconcileStatusJSON(),
+            "mdns": mdnsService.map(mdnsStatusJSON) ?? ["enabled": false],
+        ]
+    }
+
+    func infoJSON() -> JSON {
+        [
+            "peer_id": .string(peerID.description),
+            "agent_version": .string(ProductVersion.agent),
+            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
+            "data_dir": .string(configuration.dataDirectory.path),
+            "control_socket": .string(configuration.controlPath),
+            "store": .string(configuration.dataDirectory.storePath),
+            "pid": .int(Int(getpid())),
+            "protocols": .array(peers.registry.servedProtocolIDs.map(JSON.string)),
+        ]
+    }
+
+    func gossipStatusJSON() -> JSON {
+        let c = gossip.counters
+        return [
+            "topic": .string(gossip.topic),
+            "mesh_peers": .array(gossip.meshPeers.map { .string($0.description) }),
+            "topic_peers": .int(gossip.topicPeers.count),
+            "pubsub_peers": .int(gossip.pubsubPeerCount),
+            "queued": .int(gossip.queuedCount),
+            "published": .int(c.published),
+            "received": .int(c.received),
+            "duplicates": .int(c.duplicates),
+            "invalid": .int(c.invalid),
+            "invalid_payloads": .int(gossip.invalidPayloads),
+            "ignored": .int(c.ignored),
+            "forwarded": .int(c.forwarded),
+            "sent_from_queue": .int(c.sentFromQueue),
+            "queue_overflow": .int(c.queueOverflow),
+            "ihave_sent": .int(c.ihaveSent),
+            "iwant_sent": .int(c.iwantSent),
+            "iwant_answered": .int(c.iwantAnswered),
+            "heartbeats": .int(gossip.heartbeats),
+        ]
+    }
+
+    func reconcileStatusJSON() -> JSON {
+        [
+            "running": .int(reconcile.runningCount),
+            "completed": .int(reconcile.completed),
+            "failed": .int(reconcile.failed),
+            "interval_seconds": .int(Int(ReconcileService.interval.components.seconds)),
+            "peers": .object(Dictionary(uniqueKeysWithValues: reconcile.last.map { ($0.key.description, $0.value.json) })),
+        ]
+    }
+
+    func mdnsStatusJSON(_ mdns: MDNSService) -> JSON {
+        let c = mdns.machine.counters
+        return [
+            "enabled": .bool(mdns.socket != nil),
+            "interfaces": .array(mdns.interfaces.values.filter(\.joined).map { .string($0.interface.name) }.sorted { $0.stringValue! < $1.stringValue! }),
+            "interfaces_ipv6": .array(mdns.interfacesV6.filter(\.value.joined).keys.sorted().map(JSON.string)),
+            "ipv6_packets_sent": .int(mdns.interfacesV6.values.reduce(0) { $0 + $1.sent }),
+            "ipv6_packets_received": .int(mdns.interfacesV6.values.reduce(0) { $0 + $1.received }),
+            "queries_sent": .int(c.queriesSent), "queries_answered": .int(c.queriesAnswered),
+            "responses_received": .int(c.responsesReceived), "peers_found": .int(c.peersDiscovered),
+            "malformed_packets": .int(c.malformedPackets), "known": .int(mdns.machine.known.count),
+        ]
+    }
+}
+
+extension ReconcileService.LastSync {
+    var json: JSON {
+        var o: [String: JSON] = [
+            "at": .string(Timestamp.iso8601(millis: finishedAtMillis)), "ms": .double(milliseconds),
+            "entries_sent": .int(entriesSent), "entries_received": .int(entriesReceived),
+            "bytes_sent": .int(bytesSent), "bytes_received": .int(bytesReceived), "rounds": .int(rounds), "equal": .bool(equal),
+        ]
+        if let error { o["error"] = .string(error) }
+        return .object(o)
     }
 }

@@ -153,28 +153,9 @@ final class GossipService {
     func speaksPubsub(_ peer: PeerID) -> Bool { connections[peer] != nil }
     func topics(of peer: PeerID) -> [String] { router.topics(of: peer) }
     var counters: RouterCounters { router.counters }
+    var meshPeers: [PeerID] { router.meshPeers(topic) }
+    var pubsubPeerCount: Int { router.peerCount }
+    var queuedCount: Int { router.queuedCount(topic) }
+    var heartbeats: Int { router.heartbeats }
 
-    var statusJSON: JSON {
-        let c = router.counters
-        return [
-            "topic": .string(topic),
-            "mesh_peers": .array(router.meshPeers(topic).map { .string($0.description) }),
-            "topic_peers": .int(router.topicPeers(topic).count),
-            "pubsub_peers": .int(router.peerCount),
-            "queued": .int(router.queuedCount(topic)),
-            "published": .int(c.published),
-            "received": .int(c.received),
-            "duplicates": .int(c.duplicates),
-            "invalid": .int(c.invalid),
-            "invalid_payloads": .int(invalidPayloads),
-            "ignored": .int(c.ignored),
-            "forwarded": .int(c.forwarded),
-            "sent_from_queue": .int(c.sentFromQueue),
-            "queue_overflow": .int(c.queueOverflow),
-            "ihave_sent": .int(c.ihaveSent),
-            "iwant_sent": .int(c.iwantSent),
-            "iwant_answered": .int(c.iwantAnswered),
-            "heartbeats": .int(router.heartbeats),
-        ]
-    }
 }

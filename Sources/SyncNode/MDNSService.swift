@@ -28,8 +28,8 @@ final class MDNSService {
 
     private let reactor: Reactor
     private let logger: Logger
-    private var machine: MDNSDiscovery
-    private var socket: DatagramSocket?
+    private(set) var machine: MDNSDiscovery
+    private(set) var socket: DatagramSocket?
     /// IPv6 (ff02::fb), where IPv6 is up; nil if the host has no IPv6.
     private var socketV6: DatagramSocket?
     private(set) var bindError: String?
@@ -227,17 +227,4 @@ final class MDNSService {
         }
     }
 
-    var statusJSON: JSON {
-        let c = machine.counters
-        return [
-            "enabled": .bool(socket != nil),
-            "interfaces": .array(interfaces.values.filter(\.joined).map { .string($0.interface.name) }.sorted { $0.stringValue! < $1.stringValue! }),
-            "interfaces_ipv6": .array(interfacesV6.filter(\.value.joined).keys.sorted().map(JSON.string)),
-            "ipv6_packets_sent": .int(interfacesV6.values.reduce(0) { $0 + $1.sent }),
-            "ipv6_packets_received": .int(interfacesV6.values.reduce(0) { $0 + $1.received }),
-            "queries_sent": .int(c.queriesSent), "queries_answered": .int(c.queriesAnswered),
-            "responses_received": .int(c.responsesReceived), "peers_found": .int(c.peersDiscovered),
-            "malformed_packets": .int(c.malformedPackets), "known": .int(machine.known.count),
-        ]
-    }
 }

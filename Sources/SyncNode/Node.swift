@@ -26,17 +26,17 @@ public final class Node {
     public private(set) var state: NodeState = .starting
     public private(set) var listenAddresses: [Multiaddr] = []
 
-    private let reactor: Reactor
+    let reactor: Reactor
     private let sink: LogSink
     private let logger: Logger
     private let identity: Ed25519PrivateKey
     private let lock: DirectoryLock
     private let core: NodeCore
-    private var engine: SyncEngine { core.engine }
-    private let control: ControlServer
+    var engine: SyncEngine { core.engine }
+    let control: ControlServer
     var peers: PeerManager { core.peers }
-    private var gossip: GossipService { core.gossip }
-    private var reconcile: ReconcileService { core.reconcile }
+    var gossip: GossipService { core.gossip }
+    var reconcile: ReconcileService { core.reconcile }
     private var mdns: MDNSService?
     private let book: PeerBook
     private var bookSaveTimer: TimerID?
@@ -44,7 +44,7 @@ public final class Node {
     var gossipService: GossipService { gossip }
     var reconcileService: ReconcileService { reconcile }
     private var tcpListener: StreamListener?
-    private let startedAt: Instant
+    let startedAt: Instant
     private var stopRequested = false
 
     /// Prepares everything that can fail before the node is announced: directory, lock,
@@ -415,40 +415,5 @@ public final class Node {
         for session in watchers { session.send(.event(event)) }
     }
 
-    private func statusJSON() -> JSON {
-        let counts = (try? engine.store.counts()) ?? (live: 0, tombstones: 0)
-        let uptime = reactor.now.duration(since: startedAt)
-        return [
-            "peer_id": .string(peerID.description),
-            "state": .string(state.rawValue),
-            "uptime_seconds": .int(Int(uptime.components.seconds)),
-            "keys": .int(counts.live),
-            "tombstones": .int(counts.tombstones),
-            "connections": .int(peers.connectionCount),
-            "connected_peers": .int(peers.connectedPeers.count),
-            "topic": .string(configuration.topic),
-            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
-            "control_clients": .int(control.sessionCount),
-            "local_writes": .int(engine.localWrites),
-            "commits": .int(engine.commits),
-            "remote_applied": .int(engine.remoteApplied),
-            "remote_superseded": .int(engine.remoteSuperseded),
-            "gossip": gossip.statusJSON,
-            "reconcile": reconcile.statusJSON,
-            "mdns": mdns?.statusJSON ?? ["enabled": false],
-        ]
-    }
 
-    private func infoJSON() -> JSON {
-        [
-            "peer_id": .string(peerID.description),
-            "agent_version": .string(ProductVersion.agent),
-            "listen_addrs": .array(listenAddresses.map { .string($0.description) }),
-            "data_dir": .string(configuration.dataDirectory.path),
-            "control_socket": .string(configuration.controlPath),
-            "store": .string(configuration.dataDirectory.storePath),
-            "pid": .int(Int(getpid())),
-            "protocols": .array(peers.registry.servedProtocolIDs.map(JSON.string)),
-        ]
-    }
 }

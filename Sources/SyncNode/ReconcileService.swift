@@ -22,16 +22,6 @@ final class ReconcileService {
         var rounds: Int
         var equal: Bool
         var error: String?
-
-        var json: JSON {
-            var o: [String: JSON] = [
-                "at": .string(Timestamp.iso8601(millis: finishedAtMillis)), "ms": .double(milliseconds),
-                "entries_sent": .int(entriesSent), "entries_received": .int(entriesReceived),
-                "bytes_sent": .int(bytesSent), "bytes_received": .int(bytesReceived), "rounds": .int(rounds), "equal": .bool(equal),
-            ]
-            if let error { o["error"] = .string(error) }
-            return .object(o)
-        }
     }
 
     private struct Key: Hashable { let connection: Int; let stream: StreamID }
@@ -55,6 +45,7 @@ final class ReconcileService {
     private let peers: () -> [PeerConnection]
     private let random: NodeRandom
     private var running: [Key: Running] = [:]
+    var runningCount: Int { running.count }
     private var timer: TimerID?
     private(set) var last: [PeerID: LastSync] = [:]
     private(set) var completed = 0
@@ -177,13 +168,4 @@ final class ReconcileService {
         }
     }
 
-    var statusJSON: JSON {
-        [
-            "running": .int(running.count),
-            "completed": .int(completed),
-            "failed": .int(failed),
-            "interval_seconds": .int(Int(ReconcileService.interval.components.seconds)),
-            "peers": .object(Dictionary(uniqueKeysWithValues: last.map { ($0.key.description, $0.value.json) })),
-        ]
-    }
 }
