@@ -46,6 +46,9 @@ public struct GossipsubRouter {
     private var queuedBytes: [String: Int] = [:]
     public private(set) var counters = RouterCounters()
     public private(set) var heartbeats = 0
+    /// When `heartbeat` is next due, in the router's milliseconds: `heartbeatMillis` after the
+    /// last one (0 before the first: due at once). The caller arms its timer for this.
+    public private(set) var nextHeartbeat: UInt64 = 0
 
     /// RPCs accumulated while handling one input, merged per peer and sent at the end.
     private var outbox: [PeerID: PubsubRPC] = [:]
@@ -442,6 +445,7 @@ public struct GossipsubRouter {
     /// Mesh and fanout upkeep, gossip, score decay, broken promises, cache shifts.
     public mutating func heartbeat(now: UInt64) -> [RouterEvent] {
         heartbeats += 1
+        nextHeartbeat = now + parameters.heartbeatMillis
         updateScores(now: now)
         for topic in subscriptions.sorted() { maintainMesh(topic, now: now) }
         maintainFanout(now: now)

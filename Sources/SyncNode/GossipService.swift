@@ -33,7 +33,7 @@ final class GossipService {
                                  firstSeqno: WallClock.nowMillis() &* 1_000_000)
         engine.publishLocal = { [unowned self] entries in self.publish(entries) }
         carry(router.subscribe(topic, now: now))
-        scheduleHeartbeat(after: .milliseconds(100))
+        scheduleHeartbeat()
     }
 
     private var now: UInt64 { loop.now.nanoseconds / 1_000_000 }
@@ -121,11 +121,12 @@ final class GossipService {
 
     // MARK: - Loop
 
-    private func scheduleHeartbeat(after delay: Duration) {
-        heartbeatTimer = loop.after( delay) { [weak self] in
+    /// Arms the loop's timer for the router's next heartbeat (the router says when).
+    private func scheduleHeartbeat() {
+        heartbeatTimer = loop.schedule(at: Instant(nanoseconds: router.nextHeartbeat * 1_000_000)) { [weak self] in
             guard let self else { return }
             self.carry(self.router.heartbeat(now: self.now))
-            self.scheduleHeartbeat(after: .milliseconds(Int64(self.router.parameters.heartbeatMillis)))
+            self.scheduleHeartbeat()
         }
     }
 

@@ -56,6 +56,13 @@ import Wire
         MessageSigning.sign(PubsubMessage(from: nil, data: Array(data.utf8), seqno: (0..<8).map { UInt8(truncatingIfNeeded: seqno >> (56 - 8 * $0)) }, topic: topic), with: key(n))
     }
 
+    @Test func theRouterSaysWhenItsNextHeartbeatIsDue() {
+        var router = Self.router(1)
+        #expect(router.nextHeartbeat == 0, "due at once before the first")
+        _ = router.heartbeat(now: 5_000)
+        #expect(router.nextHeartbeat == 5_000 + router.parameters.heartbeatMillis)
+    }
+
     @Test func greetsANewPeerWithItsSubscriptions() {
         var r = Self.router(1)
         _ = r.subscribe(Self.topic, now: 0)
