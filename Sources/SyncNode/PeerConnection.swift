@@ -253,7 +253,7 @@ final class PeerConnection {
                 perfRuns[id] = run
                 return
             }
-            try streamData(bytes, on: id)
+            try streamData(Array(bytes), on: id)
         case .remoteClosedWrite(let id):
             streamEnded(id)
         case .streamReset(let id), .streamClosed(let id):

@@ -33,13 +33,16 @@ protocol BytePathEndpoint {
     mutating func receive(_ wire: inout [UInt8]) throws -> Int
 }
 
-/// The endpoint made of today's `NoiseSession` and `YamuxSession` fast paths.
+/// The endpoint made of `NoiseSession` and `YamuxSession` on their fast paths: yamux output
+/// swapped out (no copy), encrypted straight into the wire buffer; received frames decrypted
+/// in place in the wire buffer and lent to yamux, whose data events are slices.
 struct NoiseYamuxEndpoint: BytePathEndpoint {
     var noise: NoiseSession
     var yamux: YamuxSession
     var stream: StreamID?
     /// Reused between calls so that the steady state allocates nothing.
     var plaintext: [UInt8] = []
+    var events: [YamuxEvent] = []
 
     init(session: NoiseSession, role: YamuxRole) {
         noise = session
@@ -59,17 +62,28 @@ struct NoiseYamuxEndpoint: BytePathEndpoint {
     }
 
     mutating func flush(into wire: inout [UInt8]) throws {
-        let output = yamux.takeOutput()
-        guard !output.isEmpty else { return }
-        wire += try noise.encrypt(output)
+        plaintext.removeAll(keepingCapacity: true)
+        yamux.takeOutput(into: &plaintext)
+        guard !plaintext.isEmpty else { return }
+        try noise.encrypt(plaintext, appendingTo: &wire)
     }
 
     mutating func receive(_ wire: inout [UInt8]) throws -> Int {
         guard !wire.isEmpty else { return 0 }
-        let plaintext = try noise.decrypt(wire)
-        wire.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+        var yamuxError: YamuxError?
+        let consumed = try wire.withUnsafeMutableBytes { buffer in
+            try noise.decrypt(inPlace: buffer) { plaintext in
+                guard yamuxError == nil else { return }
+                do { try yamux.receivedBytes(plaintext, into: &events) } catch { yamuxError = error }
+            }
+        }
+        if let yamuxError { throw yamuxError }
+        // The pump hands whole batches of frames, so nothing is left over; a partial frame
+        // would stay at the front for the next call.
+        wire.removeSubrange(0..<consumed)
         var delivered = 0
-        for event in try yamux.receivedBytes(plaintext) {
+        for event in events {
             switch event {
             case .inboundStream(let id): stream = id
             case .data(let id, let bytes):
