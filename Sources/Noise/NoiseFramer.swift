@@ -62,7 +62,11 @@ struct NoiseFramer: Sendable {
             buffer.removeAll(keepingCapacity: true)
             offset = 0
         } else if offset >= NoiseFramer.compactionThreshold {
-            buffer.removeSubrange(0..<offset)
+            // Moved down in place: `removeSubrange` on the front allocates a new buffer.
+            let keep = buffer.count - offset
+            let from = offset
+            buffer.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + from, byteCount: keep) }
+            buffer.removeLast(offset)
             offset = 0
         }
     }

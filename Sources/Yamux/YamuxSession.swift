@@ -137,7 +137,7 @@ public struct YamuxSession: Sendable {
         streams[id] = nil
         stream.pending.append(bytes)
         stream.pendingCount += bytes.count
-        streams[id] = stream
+        streams[id] = consume stream
         pump(id)
     }
 
@@ -146,7 +146,7 @@ public struct YamuxSession: Sendable {
         guard var stream = streams[id] else { throw .unknownStream(id) }
         guard !stream.finQueued else { return }
         stream.finQueued = true
-        streams[id] = stream
+        streams[id] = consume stream
         pump(id)
         // Closing the last open direction ourselves: the stream is done and forgotten (no
         // event: the caller knows).
@@ -169,7 +169,7 @@ public struct YamuxSession: Sendable {
             stream.receiveWindow += stream.consumedSinceUpdate
             stream.consumedSinceUpdate = 0
         }
-        streams[id] = stream
+        streams[id] = consume stream
     }
 
     public mutating func ping(opaque: UInt32) {
@@ -213,7 +213,7 @@ public struct YamuxSession: Sendable {
             emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: 0))
             stream.finSent = true
         }
-        streams[id] = stream
+        streams[id] = consume stream
     }
 
 
@@ -240,7 +240,7 @@ public struct YamuxSession: Sendable {
             input.removeAll(keepingCapacity: true)
             inputOffset = 0
         } else if inputOffset >= YamuxSession.inputCompactionThreshold {
-            input.removeSubrange(0..<inputOffset)
+            input.dropFirstInPlace(inputOffset)
             inputOffset = 0
         }
         input.append(contentsOf: bytes)
@@ -310,11 +310,23 @@ public struct YamuxSession: Sendable {
             stream.remoteClosed = true
             events.append(.remoteClosedWrite(id))
         }
-        streams[id] = stream
+        streams[id] = consume stream
         pump(id)
         if let s = streams[id], s.finSent, s.remoteClosed {
             streams[id] = nil
             events.append(.streamClosed(id))
         }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Removes the first `n` bytes by moving the rest down in the same storage
+    /// (`removeSubrange` on the front allocates a new buffer here).
+    mutating func dropFirstInPlace(_ n: Int) {
+        let keep = count - n
+        if keep > 0 {
+            withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + n, byteCount: keep) }
+        }
+        removeLast(n)
     }
 }
