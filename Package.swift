@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CEditLine", path: "CSupport/CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
         .target(name: "CSyncShim", path: "CSupport/CSyncShim"),
+        // Counts malloc calls by defining malloc: linked by the benchmark executable only.
+        .target(name: "CMallocCounter", path: "CSupport/CMallocCounter"),
 
         // Wire codecs: varint, base58, multihash, multiaddr, key protobufs, peer IDs.
         .target(name: "Wire"),
@@ -32,7 +34,7 @@ let package = Package(
         // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
         .target(name: "Multistream", dependencies: ["Wire"]),
         .target(name: "Noise", dependencies: ["Wire", "P2PCrypto"]),
-        .target(name: "Yamux"),
+        .target(name: "Yamux", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "Identify", dependencies: ["Wire"]),
         .target(name: "Ping"),
         .target(name: "Perf"),
@@ -64,7 +66,8 @@ let package = Package(
         ]),
         // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
         .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
-        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire"], path: "perf/Sources/p2p-sync-bench"),
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "CMallocCounter"],
+                          path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
         .target(name: "TestSupport", dependencies: ["Wire"], path: "Tests/TestSupport"),

@@ -8,7 +8,7 @@ public struct RPCFrameReader: Sendable {
     public init(maxFrameBytes: Int) { reader = LengthPrefixedReader(maxFrameBytes: maxFrameBytes) }
 
     /// Complete frames' payloads in order; partial input stays buffered.
-    public mutating func receivedBytes(_ bytes: [UInt8]) throws(PubsubError) -> [[UInt8]] {
+    public mutating func receivedBytes<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(PubsubError) -> [[UInt8]] {
         do { return try reader.receivedBytes(bytes) } catch { throw .malformed("RPC framing: \(error)") }
     }
 

@@ -29,11 +29,11 @@ public struct IdentifyReader: Sendable {
 
     public init() {}
 
-    public mutating func receivedBytes(_ bytes: [UInt8]) throws(IdentifyError) {
+    public mutating func receivedBytes<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(IdentifyError) {
         guard buffer.count + bytes.count <= IdentifyReader.maxTotalBytes else {
             throw .tooLarge(buffer.count + bytes.count)
         }
-        buffer += bytes
+        buffer.append(contentsOf: bytes)
     }
 
     public mutating func receivedEndOfStream() throws(IdentifyError) -> IdentifyMessage {

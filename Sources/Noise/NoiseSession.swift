@@ -1,8 +1,19 @@
 /// The transport phase after a Noise handshake: a byte stream in encrypted frames
 /// (libp2p-wire.md section 3.5). Message boundaries mean nothing to the layer above.
+///
+/// Two ways in and out:
+/// - `encrypt(_:) -> [UInt8]` and `decrypt(_:) -> [UInt8]`: arrays in, arrays out (handshake
+///   remainders, the connection upgrade, tests).
+/// - the fast path: `encrypt(_:appendingTo:)` writes frames straight into the caller's output
+///   buffer (one copy of the plaintext, sealed in place there); `decrypt(inPlace:deliver:)`
+///   decrypts whole frames inside a buffer the caller lends (its input ring, say) and hands
+///   each plaintext out as a borrowed region; `decrypt(_:deliver:)` does the same for bytes
+///   that must first be buffered here (partial frames kept across calls).
 public struct NoiseSession: Sendable {
     /// 65535 - 16 (the tag): the most plaintext one frame can hold; go and py chunk at this.
     public static let maxPlaintextPerFrame = 65519
+    /// Bytes a frame adds to its plaintext: the 2-byte length and the 16-byte tag.
+    public static let frameOverhead = NoiseFramer.headerLength + CipherState.tagCount
 
     private var sending: CipherState
     private var receiving: CipherState
@@ -13,29 +24,116 @@ public struct NoiseSession: Sendable {
         self.receiving = receiving
     }
 
+    /// The wire size of `plaintextCount` bytes once framed (an empty plaintext is one frame).
+    public static func wireCount(plaintextCount: Int) -> Int {
+        let frames = max(1, (plaintextCount + maxPlaintextPerFrame - 1) / maxPlaintextPerFrame)
+        return plaintextCount + frames * frameOverhead
+    }
+
+    // MARK: - Sending
+
     /// Encrypts `plaintext` into as many frames as it needs.
     public mutating func encrypt(_ plaintext: [UInt8]) throws(NoiseError) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(plaintext.count + (plaintext.count / NoiseSession.maxPlaintextPerFrame + 1) * 18)
-        var start = 0
-        repeat {
-            let end = min(start + NoiseSession.maxPlaintextPerFrame, plaintext.count)
-            let ciphertext = try sending.encrypt(associatedData: [], plaintext: Array(plaintext[start..<end]))
-            out += NoiseFramer.frame(ciphertext)
-            start = end
-        } while start < plaintext.count
+        out.reserveCapacity(NoiseSession.wireCount(plaintextCount: plaintext.count))
+        try encrypt(plaintext, appendingTo: &out)
         return out
     }
 
+    /// Encrypts `plaintext` into frames appended to `wire`.
+    public mutating func encrypt(_ plaintext: [UInt8], appendingTo wire: inout [UInt8]) throws(NoiseError) {
+        let result = plaintext.withUnsafeBytes { bytes in
+            Result { () throws(NoiseError) in try encrypt(bytes, appendingTo: &wire) }
+        }
+        try result.get()
+    }
+
+    /// Encrypts `plaintext` into frames of at most `maxPlaintextPerFrame` bytes appended to
+    /// `wire`: for each, the length, the plaintext copied in, then sealed there in place with
+    /// its tag after it. Once `wire` has the capacity (reuse it: `removeAll(keepingCapacity:)`)
+    /// this allocates nothing. An empty plaintext gives one frame holding only a tag.
+    public mutating func encrypt(_ plaintext: UnsafeRawBufferPointer, appendingTo wire: inout [UInt8]) throws(NoiseError) {
+        var start = 0
+        repeat {
+            let count = min(NoiseSession.maxPlaintextPerFrame, plaintext.count - start)
+            let frameLength = count + CipherState.tagCount
+            wire.append(UInt8(frameLength >> 8))
+            wire.append(UInt8(frameLength & 0xff))
+            let at = wire.count
+            if count > 0 { wire.append(contentsOf: UnsafeRawBufferPointer(rebasing: plaintext[start..<(start + count)])) }
+            wire.append(contentsOf: repeatElement(0, count: CipherState.tagCount))
+            let result = wire.withUnsafeMutableBytes { all in
+                Result { () throws(NoiseError) in
+                    try sending.encryptInPlace(message: UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + count)]),
+                                               tag: all.baseAddress! + at + count)
+                }
+            }
+            try result.get()
+            start += count
+        } while start < plaintext.count
+    }
+
+    // MARK: - Receiving
+
     /// Decrypts every complete frame in the bytes received so far.
     public mutating func decrypt(_ bytes: [UInt8]) throws(NoiseError) -> [UInt8] {
-        framer.append(bytes)
         var plaintext: [UInt8] = []
-        while let frame = try framer.nextFrame() {
-            guard frame.count >= 16 else { throw .frameTooShort(expected: 16, got: frame.count) }
-            plaintext += try receiving.decrypt(associatedData: [], ciphertext: frame, stage: "transport")
+        let result = bytes.withUnsafeBytes { input in
+            Result { () throws(NoiseError) in
+                try decrypt(input) { plaintext.append(contentsOf: $0) }
+            }
         }
+        try result.get()
         return plaintext
+    }
+
+    /// Buffers `bytes` after any partial frame kept from earlier calls, decrypts every complete
+    /// frame in place in that buffer and lends each frame's plaintext to `deliver`, in order.
+    /// The region lent is valid only during the call. One copy (into the buffer), no allocation
+    /// once the buffer has grown to its working size.
+    public mutating func decrypt(_ bytes: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) throws(NoiseError) {
+        framer.append(bytes)
+        var receiving = self.receiving
+        let failure: NoiseError? = framer.withUnreadBytes { unread in
+            do throws(NoiseError) {
+                let consumed = try NoiseSession.decryptFrames(unread, with: &receiving, deliver: deliver)
+                return (consumed, NoiseError?.none)
+            } catch {
+                // The session is dead after a failure; what was consumed no longer matters.
+                return (0, NoiseError?.some(error))
+            }
+        }
+        self.receiving = receiving
+        if let failure { throw failure }
+    }
+
+    /// Decrypts, in place, every complete frame at the front of `buffer` (a region the caller
+    /// owns and lends, e.g. its input ring's readable bytes), lending each frame's plaintext to
+    /// `deliver` in order. Returns the bytes consumed: whole frames only; the caller keeps the
+    /// rest (a partial frame) and passes it again, front first, with more bytes after it.
+    /// Nothing is copied and nothing allocated. Must not be mixed with bytes still buffered by
+    /// `decrypt(_:deliver:)` (`bufferedBytes` must be 0).
+    public mutating func decrypt(inPlace buffer: UnsafeMutableRawBufferPointer,
+                                 deliver: (UnsafeRawBufferPointer) -> Void) throws(NoiseError) -> Int {
+        precondition(framer.bufferedBytes == 0, "NoiseSession.decrypt(inPlace:) with \(framer.bufferedBytes) bytes buffered by decrypt(_:)")
+        return try NoiseSession.decryptFrames(buffer, with: &receiving, deliver: deliver)
+    }
+
+    /// The frames of `buffer`, decrypted in place one after the other.
+    private static func decryptFrames(_ buffer: UnsafeMutableRawBufferPointer, with cipher: inout CipherState,
+                                      deliver: (UnsafeRawBufferPointer) -> Void) throws(NoiseError) -> Int {
+        var offset = 0
+        while buffer.count - offset >= NoiseFramer.headerLength {
+            let length = Int(buffer[offset]) << 8 | Int(buffer[offset + 1])
+            guard buffer.count - offset >= NoiseFramer.headerLength + length else { break }
+            guard length >= CipherState.tagCount else { throw .frameTooShort(expected: CipherState.tagCount, got: length) }
+            let start = offset + NoiseFramer.headerLength
+            let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)])
+            let count = try cipher.decryptInPlace(frame, stage: "transport")
+            deliver(UnsafeRawBufferPointer(rebasing: frame[..<count]))
+            offset = start + length
+        }
+        return offset
     }
 
     /// Bytes of an incomplete frame held back.

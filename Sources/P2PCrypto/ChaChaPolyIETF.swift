@@ -60,3 +60,94 @@ public enum ChaChaPolyIETF {
         return plaintext
     }
 }
+
+// MARK: - In place, on caller-owned memory (the transport fast path)
+
+extension ChaChaPolyIETF {
+    /// Encrypts `message` in place (`crypto_aead_chacha20poly1305_ietf_encrypt_detached` with
+    /// c == m, which libsodium allows) and writes the 16-byte tag at `tag`, which must not
+    /// overlap `message`. An empty `message` (even with no base address) gives just the tag.
+    public static func sealInPlace(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                                   message: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer) {
+        Sodium.initialize()
+        precondition(key.count == keyCount, "ChaChaPolyIETF key must be \(keyCount) bytes, not \(key.count)")
+        withNoiseNonce(nonce) { n in
+            withBase(message) { m in
+                withBase(associatedData) { ad in
+                    key.withBytes { k in
+                        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                            m, tag.assumingMemoryBound(to: UInt8.self), nil, m, UInt64(message.count),
+                            ad, UInt64(associatedData.count), nil, n, k)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decrypts `ciphertext ‖ tag` in place: on success the first `buffer.count - 16` bytes
+    /// of `buffer` are the plaintext, and that count is returned. Throws `decryptionFailed` for
+    /// a buffer shorter than the tag or a tag that does not verify (the bytes are then
+    /// unspecified: libsodium writes nothing before verifying, but the caller must not use them).
+    @discardableResult
+    public static func openInPlace(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                                   buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
+        Sodium.initialize()
+        precondition(key.count == keyCount, "ChaChaPolyIETF key must be \(keyCount) bytes, not \(key.count)")
+        guard buffer.count >= tagCount, let base = buffer.baseAddress else { throw .decryptionFailed }
+        let plaintextCount = buffer.count - tagCount
+        let mac = base.advanced(by: plaintextCount).assumingMemoryBound(to: UInt8.self)
+        let status = withNoiseNonce(nonce) { n in
+            withBase(associatedData) { ad in
+                key.withBytes { k in
+                    let c = base.assumingMemoryBound(to: UInt8.self)
+                    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                        c, nil, c, UInt64(plaintextCount), mac, ad, UInt64(associatedData.count), n, k)
+                }
+            }
+        }
+        guard status == 0 else { throw .decryptionFailed }
+        return plaintextCount
+    }
+
+    /// Encrypts `plaintext` into `output` (at least `plaintext.count + 16` bytes), writing
+    /// ciphertext ‖ tag; `output` may start at `plaintext`'s address (in place). Returns the
+    /// bytes written.
+    @discardableResult
+    public static func seal(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                            plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(output.count >= plaintext.count + tagCount,
+                     "ChaChaPolyIETF.seal into \(output.count) bytes cannot hold \(plaintext.count) + \(tagCount)")
+        let base = output.baseAddress!
+        if plaintext.count > 0 && UnsafeRawPointer(base) != plaintext.baseAddress! {
+            // Distinct regions: copy first so that the in-place primitive serves both cases;
+            // overlapping but shifted regions would be a caller bug, memmove keeps them sane.
+            base.copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count)
+        }
+        sealInPlace(key: key, nonce: nonce, associatedData: associatedData,
+                    message: UnsafeMutableRawBufferPointer(start: base, count: plaintext.count), tag: base + plaintext.count)
+        return plaintext.count + tagCount
+    }
+
+    /// The 12-byte Noise nonce (`00000000 ‖ LE64(counter)`) on the stack, for one call.
+    private static func withNoiseNonce<R>(_ counter: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(byteCount: nonceCount, alignment: 8) { raw in
+            raw.storeBytes(of: 0, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: counter.littleEndian, toByteOffset: 4, as: UInt64.self)
+            return body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// A base address for libsodium's non-null parameters: a dummy byte for an empty buffer
+    /// (libsodium reads nothing when the length is 0).
+    private static func withBase<R>(_ buffer: UnsafeRawBufferPointer, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+        if let base = buffer.baseAddress { return body(base.assumingMemoryBound(to: UInt8.self)) }
+        var dummy: UInt8 = 0
+        return withUnsafePointer(to: &dummy) { body($0) }
+    }
+
+    private static func withBase<R>(_ buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeMutablePointer<UInt8>) -> R) -> R {
+        if let base = buffer.baseAddress { return body(base.assumingMemoryBound(to: UInt8.self)) }
+        var dummy: UInt8 = 0
+        return withUnsafeMutablePointer(to: &dummy) { body($0) }
+    }
+}

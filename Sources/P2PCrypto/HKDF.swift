@@ -5,13 +5,15 @@ public enum HKDF {
     /// Noise `HKDF(chaining_key, input_key_material, num_outputs)`, 2 or 3 outputs of 32 bytes.
     public static func noiseHKDF(chainingKey: [UInt8], inputKeyMaterial: [UInt8], outputs: Int) -> [[UInt8]] {
         precondition(outputs == 2 || outputs == 3, "Noise HKDF gives 2 or 3 outputs, not \(outputs)")
-        let tempKey = HMACSHA256.authenticate(key: chainingKey, message: inputKeyMaterial)
+        var tempKey = HMACSHA256.authenticate(key: chainingKey, message: inputKeyMaterial)
         var result: [[UInt8]] = []
-        var previous: [UInt8] = []
         for i in 1...outputs {
-            previous = HMACSHA256.authenticate(key: tempKey, message: previous + [UInt8(i)])
-            result.append(previous)
+            var message = (result.last ?? []) + [UInt8(i)]
+            result.append(HMACSHA256.authenticate(key: tempKey, message: message))
+            // The HMAC input holds the previous output, a key: not left behind on the heap.
+            SodiumPointers.wipe(&message)
         }
+        SodiumPointers.wipe(&tempKey)
         return result
     }
 

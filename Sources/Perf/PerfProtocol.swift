@@ -34,7 +34,7 @@ public struct PerfServer: Sendable {
 
     public init() {}
 
-    public mutating func receivedBytes(_ bytes: [UInt8]) {
+    public mutating func receivedBytes<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
         var rest = bytes[...]
         if header.count < PerfProtocol.headerLength {
             let n = min(PerfProtocol.headerLength - header.count, rest.count)

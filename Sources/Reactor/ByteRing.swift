@@ -122,6 +122,32 @@ public struct ByteRing {
         }
     }
 
+    /// Lends the readable bytes as one contiguous, mutable region and consumes the count
+    /// `body` returns from its front. If the readable bytes wrap, they are first rotated to the
+    /// start of the storage (in place, no allocation); otherwise nothing moves. For decoders
+    /// that work in place on the input, e.g. `NoiseSession.decrypt(inPlace:deliver:)`, which
+    /// needs a whole frame (65,537 bytes) to fit: reserve at least that capacity first.
+    public mutating func withContiguousReadable(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows {
+        if head + readableBytes > storage.count { linearize() }
+        let start = head, count = readableBytes
+        let consumed = try storage.withUnsafeMutableBytes { all in
+            try body(UnsafeMutableRawBufferPointer(rebasing: all[start ..< start + count]))
+        }
+        precondition(consumed >= 0 && consumed <= count, "withContiguousReadable consumed \(consumed) of \(count) readable bytes")
+        consume(consumed)
+    }
+
+    /// Rotates the storage left by `head` (three reversals), so the readable bytes start at 0.
+    private mutating func linearize() {
+        let n = storage.count, h = head
+        storage.withUnsafeMutableBufferPointer { all in
+            all[0 ..< h].reverse()
+            all[h ..< n].reverse()
+            all.reverse()
+        }
+        head = 0
+    }
+
     /// Grows the storage to at least `minimumCapacity` (doubling), keeping the readable bytes;
     /// they end up contiguous at the start.
     public mutating func reserveCapacity(_ minimumCapacity: Int) {

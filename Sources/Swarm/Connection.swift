@@ -68,6 +68,11 @@ public struct Connection {
     private var nextKeepAlive: UInt64?
     private var random: SplitMix64
     private var output = ConnectionOutput()
+    /// Yamux events of the current input, and the error that stopped it, if any.
+    private var muxerEvents: [YamuxEvent] = []
+    private var muxerError: YamuxError?
+    /// Plaintext yamux wants sent, before encryption (reused: swapped with yamux's own).
+    private var plaintextOut: [UInt8] = []
 
     /// - Parameters:
     ///   - ephemeral: a fresh X25519 key for this handshake.
@@ -100,22 +105,58 @@ public struct Connection {
 
     /// Bytes from the socket.
     public mutating func receivedBytes(_ bytes: [UInt8], now: UInt64) -> ConnectionOutput {
+        bytes.withUnsafeBytes { receivedBytes($0, now: now) }
+    }
+
+    /// Bytes from the socket, lent: Noise copies them once into its frame buffer.
+    public mutating func receivedBytes(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> ConnectionOutput {
         guard !closed else { return take() }
         if upgrade != nil {
-            receivedDuringUpgrade(bytes, now: now)
+            receivedDuringUpgrade(Array(bytes), now: now)
         } else if muxed {
+            var session = noise.take()!
             do {
-                let plaintext = try noise!.decrypt(bytes)
-                try muxerReceived(plaintext, now: now)
+                try session.decrypt(bytes) { plaintext in muxerInput(plaintext) }
+                noise = session
+                try muxerReceivedInput(now: now)
             } catch {
+                noise = session
                 fail("\(error)", now: now)
             }
         }
+        finishTurn(now: now)
+        return take()
+    }
+
+    /// The short byte path (issue 11): the socket's input region, lent mutable; whole Noise
+    /// frames are decrypted in place there and their plaintext goes straight to yamux. Returns
+    /// how many bytes were used: a partial frame at the end stays with the caller, who passes
+    /// it again, front first, with what follows (its buffer must hold a whole frame, 65,537 bytes).
+    public mutating func receivedBytes(inPlace buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> (consumed: Int, output: ConnectionOutput) {
+        // Until the muxer runs, and while Noise still holds part of a frame from the upgrade,
+        // the buffered path takes everything.
+        guard !closed, muxed, noise?.bufferedBytes == 0 else {
+            return (buffer.count, receivedBytes(UnsafeRawBufferPointer(buffer), now: now))
+        }
+        var session = noise.take()!
+        var consumed = buffer.count
+        do {
+            consumed = try session.decrypt(inPlace: buffer) { plaintext in muxerInput(plaintext) }
+            noise = session
+            try muxerReceivedInput(now: now)
+        } catch {
+            noise = session
+            fail("\(error)", now: now)
+        }
+        finishTurn(now: now)
+        return (consumed, take())
+    }
+
+    private mutating func finishTurn(now: UInt64) {
         if !closed {
             pump(now: now)
             flush(now: now)
         }
-        return take()
     }
 
     /// The clock reached `deadline`.
@@ -235,14 +276,35 @@ public struct Connection {
         for registration in registry.registrations where registration.opensOnConnect {
             _ = openStream(key: registration.key, request: nil, now: now)
         }
-        if !upgraded.muxerBytes.isEmpty { try muxerReceived(upgraded.muxerBytes, now: now) }
+        if !upgraded.muxerBytes.isEmpty {
+            upgraded.muxerBytes.withUnsafeBytes { muxerInput($0) }
+            try muxerReceivedInput(now: now)
+        }
     }
 
     // MARK: - Streams
 
-    private mutating func muxerReceived(_ plaintext: [UInt8], now: UInt64) throws {
-        guard !plaintext.isEmpty else { return }
-        let events = try yamux.receivedBytes(plaintext)
+    /// Plaintext for yamux: its events collect in `muxerEvents`; the first error is kept.
+    private mutating func muxerInput(_ plaintext: UnsafeRawBufferPointer) {
+        guard muxerError == nil, plaintext.count > 0 else { return }
+        do { try yamux.receivedBytes(plaintext, into: &muxerEvents) } catch { muxerError = error }
+    }
+
+    /// Handles what yamux made of the plaintext fed to it.
+    private mutating func muxerReceivedInput(now: UInt64) throws {
+        // The events hold slices of yamux's input buffer: hand them over and start afresh, so
+        // yamux's next append finds its buffer unshared.
+        var events: [YamuxEvent] = []
+        swap(&events, &muxerEvents)
+        defer { muxerEvents = events; muxerEvents.removeAll(keepingCapacity: true) }
+        try handle(events, now: now)
+        if let error = muxerError {
+            muxerError = nil
+            throw error
+        }
+    }
+
+    private mutating func handle(_ events: [YamuxEvent], now: UInt64) throws {
         for event in events {
             if closed { return }
             switch event {
@@ -275,7 +337,7 @@ public struct Connection {
         }
     }
 
-    private mutating func streamData(_ bytes: [UInt8], on id: StreamID, now: UInt64) {
+    private mutating func streamData(_ bytes: ArraySlice<UInt8>, on id: StreamID, now: UInt64) {
         guard streams[id] != nil else { return }
         guard streams[id]!.negotiation != nil else {
             callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.received(bytes, &io) }
@@ -283,7 +345,7 @@ public struct Connection {
         }
         let result: MultistreamNegotiation.Output
         do {
-            result = try streams[id]!.negotiation!.receivedBytes(bytes)
+            result = try streams[id]!.negotiation!.receivedBytes(Array(bytes))
         } catch {
             let initiator = streams[id]!.initiator
             output.events.append(.notice("stream \(id): \(initiator ? "the peer refused our protocol" : "negotiation failed"): \(error)"))
@@ -313,7 +375,7 @@ public struct Connection {
         }
         callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.negotiated(&io) }
         if !agreement.remainder.isEmpty {
-            streamData(agreement.remainder, on: id, now: now)
+            streamData(agreement.remainder[...], on: id, now: now)
         }
         if streams[id] != nil { active.insert(id) }
     }
@@ -435,10 +497,15 @@ public struct Connection {
 
     /// Encrypts whatever the muxer has queued.
     private mutating func flush(now: UInt64) {
-        guard muxed else { return }
-        let plaintext = yamux.takeOutput()
-        guard !plaintext.isEmpty else { return }
-        do { output.send += try noise!.encrypt(plaintext) } catch { fail("\(error)", now: now) }
+        guard muxed, yamux.outputBytes > 0 else { return }
+        yamux.takeOutput(into: &plaintextOut)
+        defer { plaintextOut.removeAll(keepingCapacity: true) }
+        output.send.reserveCapacity(output.send.count + NoiseSession.wireCount(plaintextCount: plaintextOut.count))
+        do {
+            try noise!.encrypt(plaintextOut, appendingTo: &output.send)
+        } catch {
+            fail("\(error)", now: now)
+        }
     }
 
     // MARK: - Identify and keep-alive
@@ -449,9 +516,8 @@ public struct Connection {
         if state == .identifying {
             state = .connected
             output.events.append(.stateChanged(.connected))
-            if registry.registration(key: Connection.keepAliveKey) != nil {
-                nextKeepAlive = now + Connection.keepAliveInterval
-            }
+            // The first ping at once: `peers` shows a round trip as soon as a peer connects.
+            if registry.registration(key: Connection.keepAliveKey) != nil { nextKeepAlive = now }
         }
     }
 

@@ -13,7 +13,9 @@ public protocol StreamHandler: Sendable {
     /// The protocol was agreed (`io.protocolID` says which). An outbound handler exists before
     /// this (it may already have queued bytes, which wait for the agreement).
     mutating func negotiated(_ io: inout StreamIO) throws(StreamFailure)
-    mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure)
+    /// Bytes arrived: a slice of the muxer's input, valid to keep (copy-on-write) but cheapest
+    /// when used at once.
+    mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure)
     /// The peer will send nothing more on this stream.
     mutating func remoteClosedWrite(_ io: inout StreamIO) throws(StreamFailure)
     /// The stream is gone; the handler is dropped after this.

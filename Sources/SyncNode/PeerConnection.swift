@@ -9,6 +9,9 @@ import Yamux
 final class PeerConnection {
     enum Direction: String { case outbound, inbound }
 
+    /// Two whole Noise frames (65,537 bytes each) fit in the input ring.
+    static let inputCapacity = 2 * 65_537
+
     let number: Int
     let direction: Direction
     /// The address we dialed (outbound) or the peer's socket address (inbound).
@@ -36,8 +39,15 @@ final class PeerConnection {
         self.loop = loop
         socket.onRead = { [weak self] ring in
             guard let self else { return }
-            let bytes = ring.read(ring.readableBytes)
-            self.perform(self.machine.receivedBytes(bytes, now: self.now))
+            // Noise frames are decrypted in place in the ring, so it must hold a whole one.
+            ring.reserveCapacity(PeerConnection.inputCapacity)
+            var output = ConnectionOutput()
+            ring.withContiguousReadable { buffer in
+                let step = self.machine.receivedBytes(inPlace: buffer, now: self.now)
+                output = step.output
+                return step.consumed
+            }
+            self.perform(output)
         }
         socket.onClose = { [weak self] reason in
             guard let self else { return }

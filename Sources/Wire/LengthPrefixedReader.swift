@@ -8,8 +8,8 @@ public struct LengthPrefixedReader: Sendable {
     public init(maxFrameBytes: Int) { self.maxFrameBytes = maxFrameBytes }
 
     /// Complete frames in order; a partial frame stays buffered.
-    public mutating func receivedBytes(_ bytes: [UInt8]) throws(FrameError) -> [[UInt8]] {
-        buffer += bytes
+    public mutating func receivedBytes<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(FrameError) -> [[UInt8]] {
+        buffer.append(contentsOf: bytes)
         var frames: [[UInt8]] = []
         var offset = 0
         while offset < buffer.count {

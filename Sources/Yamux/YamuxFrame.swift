@@ -39,11 +39,7 @@ public struct YamuxFrame: Equatable, Sendable {
     }
 
     public func encode(into out: inout [UInt8]) {
-        out.append(0)
-        out.append(kind.rawValue)
-        out.append(UInt8(flags.rawValue >> 8)); out.append(UInt8(flags.rawValue & 0xff))
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: streamID >> UInt32(shift))) }
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
+        YamuxFrame.encodeHeader(kind: kind, flags: flags, streamID: streamID, length: length, into: &out)
         out += body
     }
 
@@ -55,23 +51,51 @@ public struct YamuxFrame: Equatable, Sendable {
 
     /// Decodes one frame at the front of `bytes`; nil if more bytes are needed.
     public static func decode(_ bytes: ArraySlice<UInt8>) throws(YamuxError) -> (frame: YamuxFrame, byteCount: Int)? {
-        guard bytes.count >= headerLength else { return nil }
+        guard let header = try Header.decode(bytes) else { return nil }
+        guard header.kind == .data else {
+            return (YamuxFrame(kind: header.kind, flags: header.flags, streamID: header.streamID, length: header.length), headerLength)
+        }
         let b = bytes.startIndex
-        guard bytes[b] == 0 else { throw .unsupportedVersion(bytes[b]) }
-        guard let kind = Kind(rawValue: bytes[b + 1]) else { throw .unknownFrameType(bytes[b + 1]) }
-        let flags = Flags(rawValue: UInt16(bytes[b + 2]) << 8 | UInt16(bytes[b + 3]))
-        var streamID: UInt32 = 0
-        var length: UInt32 = 0
-        for i in 0..<4 {
-            streamID = streamID << 8 | UInt32(bytes[b + 4 + i])
-            length = length << 8 | UInt32(bytes[b + 8 + i])
+        let body = Array(bytes[(b + headerLength)..<(b + header.frameCount)])
+        return (YamuxFrame(kind: header.kind, flags: header.flags, streamID: header.streamID, length: header.length, body: body), header.frameCount)
+    }
+
+    /// The 12-byte header, decoded without touching the body. `decode` returns nil until the
+    /// whole frame (header and, for Data, body) is in `bytes`.
+    struct Header {
+        var kind: Kind
+        var flags: Flags
+        var streamID: UInt32
+        var length: UInt32
+        /// Header plus body for Data, the header alone otherwise.
+        var frameCount: Int { kind == .data ? headerLength + Int(length) : headerLength }
+
+        static func decode(_ bytes: ArraySlice<UInt8>) throws(YamuxError) -> Header? {
+            guard bytes.count >= headerLength else { return nil }
+            let b = bytes.startIndex
+            guard bytes[b] == 0 else { throw .unsupportedVersion(bytes[b]) }
+            guard let kind = Kind(rawValue: bytes[b + 1]) else { throw .unknownFrameType(bytes[b + 1]) }
+            let flags = Flags(rawValue: UInt16(bytes[b + 2]) << 8 | UInt16(bytes[b + 3]))
+            var streamID: UInt32 = 0
+            var length: UInt32 = 0
+            for i in 0..<4 {
+                streamID = streamID << 8 | UInt32(bytes[b + 4 + i])
+                length = length << 8 | UInt32(bytes[b + 8 + i])
+            }
+            let header = Header(kind: kind, flags: flags, streamID: streamID, length: length)
+            guard kind == .data else { return header }
+            guard Int(length) <= maxReceivedBody else { throw .frameTooLarge(Int(length)) }
+            guard bytes.count >= header.frameCount else { return nil }
+            return header
         }
-        guard kind == .data else {
-            return (YamuxFrame(kind: kind, flags: flags, streamID: streamID, length: length), headerLength)
-        }
-        guard Int(length) <= maxReceivedBody else { throw .frameTooLarge(Int(length)) }
-        guard bytes.count >= headerLength + Int(length) else { return nil }
-        let body = Array(bytes[(b + headerLength)..<(b + headerLength + Int(length))])
-        return (YamuxFrame(kind: kind, flags: flags, streamID: streamID, length: length, body: body), headerLength + Int(length))
+    }
+
+    /// Appends a 12-byte header (the body, if any, is the caller's to append).
+    static func encodeHeader(kind: Kind, flags: Flags, streamID: UInt32, length: UInt32, into out: inout [UInt8]) {
+        out.append(0)
+        out.append(kind.rawValue)
+        out.append(UInt8(flags.rawValue >> 8)); out.append(UInt8(flags.rawValue & 0xff))
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: streamID >> UInt32(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
     }
 }

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// A yamux stream ID: odd for streams the client opened, even for the server's.
 public typealias StreamID = UInt32
 
@@ -21,7 +23,9 @@ public struct YamuxConfiguration: Sendable {
 /// What the session tells its owner.
 public enum YamuxEvent: Equatable, Sendable {
     case inboundStream(StreamID)
-    case data(StreamID, [UInt8])
+    /// A data frame's body: a slice of the session's input buffer, not a copy. Drop the
+    /// events before the next `receivedBytes` (or the input buffer, still shared, is copied).
+    case data(StreamID, ArraySlice<UInt8>)
     case remoteClosedWrite(StreamID)
     case streamReset(StreamID)
     /// Both directions are finished; the stream is forgotten.
@@ -34,12 +38,23 @@ public enum YamuxEvent: Equatable, Sendable {
 /// `takeOutput()`. Flow control per stream: we never send past the peer's window, and we
 /// return credit only as the application consumes (`consumed`), once half the window is used,
 /// as go and rust do.
+///
+/// The byte path copies each byte once each way: a written chunk is queued as it is (a
+/// `Deque` element, never copied whole; a partly sent chunk is sliced) and copied once into
+/// the output buffer behind its frame header; received bytes are copied once into an
+/// append-only input buffer (read offset, compacted rarely) and data events are slices of it.
+/// `takeOutput(into:)` swaps buffers with the caller instead of copying.
 public struct YamuxSession: Sendable {
+    /// Read input bytes kept before the unread tail is moved to the front.
+    static let inputCompactionThreshold = 64 * 1024
+
     struct Stream: Sendable {
         var sendWindow: UInt32
         var receiveWindow: UInt32
         var consumedSinceUpdate: UInt32 = 0
-        var pending: [UInt8] = []
+        /// Chunks written and not yet sent, in order; `pendingCount` is their total.
+        var pending: Deque<ArraySlice<UInt8>> = []
+        var pendingCount = 0
         var finQueued = false
         var finSent = false
         var remoteClosed = false
@@ -67,12 +82,28 @@ public struct YamuxSession: Sendable {
     public var streamCount: Int { streams.count }
 
     /// Bytes queued on a stream behind the peer's window (0 for an unknown stream).
-    public func pendingBytes(on id: StreamID) -> Int { streams[id]?.pending.count ?? 0 }
+    public func pendingBytes(on id: StreamID) -> Int { streams[id]?.pendingCount ?? 0 }
+
+    /// Bytes of frames waiting in the output buffer.
+    public var outputBytes: Int { output.count }
 
     /// Frames waiting to be sent.
     public mutating func takeOutput() -> [UInt8] {
-        defer { output.removeAll(keepingCapacity: true) }
-        return output
+        var taken: [UInt8] = []
+        takeOutput(into: &taken)
+        return taken
+    }
+
+    /// Appends the frames waiting to be sent to `buffer`. When `buffer` is empty the two
+    /// buffers are swapped instead: the caller gets the session's output storage and the
+    /// session keeps the caller's (its capacity reused), so nothing is copied or allocated.
+    public mutating func takeOutput(into buffer: inout [UInt8]) {
+        if buffer.isEmpty {
+            swap(&buffer, &output)
+        } else {
+            buffer.append(contentsOf: output)
+            output.removeAll(keepingCapacity: true)
+        }
     }
 
     // MARK: - Local actions
@@ -89,13 +120,24 @@ public struct YamuxSession: Sendable {
     }
 
     public mutating func write(_ bytes: [UInt8], on id: StreamID) throws(YamuxError) {
+        try write(bytes[...], on: id)
+    }
+
+    /// Queues `bytes` on stream `id` as they are (the chunk is kept, not copied, until its
+    /// bytes are framed into the output), then frames what the peer's window allows.
+    public mutating func write(_ bytes: ArraySlice<UInt8>, on id: StreamID) throws(YamuxError) {
         guard var stream = streams[id] else { throw .unknownStream(id) }
         guard !stream.finQueued else { throw .streamClosedForWriting(id) }
-        guard stream.pending.count + bytes.count <= configuration.maxPendingBytesPerStream + Int(stream.sendWindow) else {
+        guard stream.pendingCount + bytes.count <= configuration.maxPendingBytesPerStream + Int(stream.sendWindow) else {
             throw .pendingOutputFull(stream: id, limit: configuration.maxPendingBytesPerStream)
         }
-        stream.pending += bytes
-        streams[id] = stream
+        guard !bytes.isEmpty else { return }
+        // Taken out of the dictionary while the chunk is queued, so the Deque is uniquely
+        // referenced and grows in place.
+        streams[id] = nil
+        stream.pending.append(bytes)
+        stream.pendingCount += bytes.count
+        streams[id] = consume stream
         pump(id)
     }
 
@@ -104,7 +146,7 @@ public struct YamuxSession: Sendable {
         guard var stream = streams[id] else { throw .unknownStream(id) }
         guard !stream.finQueued else { return }
         stream.finQueued = true
-        streams[id] = stream
+        streams[id] = consume stream
         pump(id)
         // Closing the last open direction ourselves: the stream is done and forgotten (no
         // event: the caller knows).
@@ -127,7 +169,7 @@ public struct YamuxSession: Sendable {
             stream.receiveWindow += stream.consumedSinceUpdate
             stream.consumedSinceUpdate = 0
         }
-        streams[id] = stream
+        streams[id] = consume stream
     }
 
     public mutating func ping(opaque: UInt32) {
@@ -142,22 +184,36 @@ public struct YamuxSession: Sendable {
 
     /// Sends what the window allows, then the FIN if one is due.
     private mutating func pump(_ id: StreamID) {
-        guard var stream = streams[id] else { return }
-        while !stream.pending.isEmpty && stream.sendWindow > 0 {
-            let n = min(stream.pending.count, Int(stream.sendWindow), configuration.maxFrameBody)
+        // Out of the dictionary while it is changed: the pending Deque stays uniquely referenced.
+        guard var stream = streams.removeValue(forKey: id) else { return }
+        while stream.pendingCount > 0 && stream.sendWindow > 0 {
+            let n = min(stream.pendingCount, Int(stream.sendWindow), configuration.maxFrameBody)
             var flags: YamuxFrame.Flags = []
             if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
-            emit(YamuxFrame.data(Array(stream.pending[0..<n]), streamID: id, flags: flags))
-            stream.pending.removeFirst(n)
+            YamuxFrame.encodeHeader(kind: .data, flags: flags, streamID: id, length: UInt32(n), into: &output)
+            var left = n
+            while left > 0 {
+                let chunk = stream.pending[stream.pending.startIndex]
+                if chunk.count <= left {
+                    output.append(contentsOf: chunk)
+                    stream.pending.removeFirst()
+                    left -= chunk.count
+                } else {
+                    output.append(contentsOf: chunk.prefix(left))
+                    stream.pending[stream.pending.startIndex] = chunk.dropFirst(left)
+                    left = 0
+                }
+            }
+            stream.pendingCount -= n
             stream.sendWindow -= UInt32(n)
         }
-        if stream.finQueued && !stream.finSent && stream.pending.isEmpty {
+        if stream.finQueued && !stream.finSent && stream.pendingCount == 0 {
             var flags: YamuxFrame.Flags = .fin
             if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
             emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: 0))
             stream.finSent = true
         }
-        streams[id] = stream
+        streams[id] = consume stream
     }
 
 
@@ -166,17 +222,34 @@ public struct YamuxSession: Sendable {
     // MARK: - Input
 
     public mutating func receivedBytes(_ bytes: [UInt8]) throws(YamuxError) -> [YamuxEvent] {
-        guard !ended else { return [] }
-        if inputOffset > 0 && inputOffset == input.count {
+        var events: [YamuxEvent] = []
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(YamuxError) in try receivedBytes(raw, into: &events) }
+        }
+        try result.get()
+        return events
+    }
+
+    /// Feeds bytes from the peer (e.g. a plaintext region Noise lends); appends what happened
+    /// to `events`. The bytes are copied once, into the input buffer; data events are slices
+    /// of it. Empty `events` (`removeAll(keepingCapacity: true)`) before the next call: slices
+    /// still held then make the buffer shared, and the next append copies it (correct, slow).
+    public mutating func receivedBytes(_ bytes: UnsafeRawBufferPointer, into events: inout [YamuxEvent]) throws(YamuxError) {
+        guard !ended else { return }
+        if inputOffset == input.count {
             input.removeAll(keepingCapacity: true)
             inputOffset = 0
+        } else if inputOffset >= YamuxSession.inputCompactionThreshold {
+            input.dropFirstInPlace(inputOffset)
+            inputOffset = 0
         }
-        input += bytes
-        var events: [YamuxEvent] = []
-        do {
-            while let (frame, count) = try YamuxFrame.decode(input[inputOffset...]) {
-                inputOffset += count
-                try handle(frame, &events)
+        input.append(contentsOf: bytes)
+        do throws(YamuxError) {
+            while let header = try YamuxFrame.Header.decode(input[inputOffset...]) {
+                let bodyStart = inputOffset + YamuxFrame.headerLength
+                let body = header.kind == .data ? input[bodyStart..<(inputOffset + header.frameCount)] : input[bodyStart..<bodyStart]
+                inputOffset += header.frameCount
+                try handle(header, body: body, &events)
             }
         } catch {
             ended = true
@@ -184,14 +257,9 @@ public struct YamuxSession: Sendable {
             emit(YamuxFrame(kind: .goAway, streamID: 0, length: 1))
             throw error
         }
-        if inputOffset > 64 * 1024 {
-            input.removeFirst(inputOffset)
-            inputOffset = 0
-        }
-        return events
     }
 
-    private mutating func handle(_ frame: YamuxFrame, _ events: inout [YamuxEvent]) throws(YamuxError) {
+    private mutating func handle(_ frame: YamuxFrame.Header, body: ArraySlice<UInt8>, _ events: inout [YamuxEvent]) throws(YamuxError) {
         switch frame.kind {
         case .ping:
             if frame.flags.contains(.syn) {
@@ -231,22 +299,34 @@ public struct YamuxSession: Sendable {
             let (sum, overflow) = stream.sendWindow.addingReportingOverflow(frame.length)
             guard !overflow else { throw .windowOverflow(stream: id) }
             stream.sendWindow = sum
-        } else if !frame.body.isEmpty {
-            guard frame.body.count <= Int(stream.receiveWindow) else {
-                throw .windowExceeded(stream: id, sent: frame.body.count, window: Int(stream.receiveWindow))
+        } else if !body.isEmpty {
+            guard body.count <= Int(stream.receiveWindow) else {
+                throw .windowExceeded(stream: id, sent: body.count, window: Int(stream.receiveWindow))
             }
-            stream.receiveWindow -= UInt32(frame.body.count)
-            events.append(.data(id, frame.body))
+            stream.receiveWindow -= UInt32(body.count)
+            events.append(.data(id, body))
         }
         if frame.flags.contains(.fin) && !stream.remoteClosed {
             stream.remoteClosed = true
             events.append(.remoteClosedWrite(id))
         }
-        streams[id] = stream
+        streams[id] = consume stream
         pump(id)
         if let s = streams[id], s.finSent, s.remoteClosed {
             streams[id] = nil
             events.append(.streamClosed(id))
         }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Removes the first `n` bytes by moving the rest down in the same storage
+    /// (`removeSubrange` on the front allocates a new buffer here).
+    mutating func dropFirstInPlace(_ n: Int) {
+        let keep = count - n
+        if keep > 0 {
+            withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + n, byteCount: keep) }
+        }
+        removeLast(n)
     }
 }

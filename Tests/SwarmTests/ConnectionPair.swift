@@ -116,9 +116,12 @@ struct ConnectionPair {
         events[side.rawValue].compactMap { if case .handler(let e) = $0, e.key == key { e } else { nil } }
     }
 
-    /// Starts both sides and runs until both are identified.
+    /// Starts both sides, runs until both are identified and their first keep-alive pings
+    /// (sent at once) are answered.
     mutating func connect() {
         start()
+        run()
+        advance(byMilliseconds: 0)
         run()
     }
 

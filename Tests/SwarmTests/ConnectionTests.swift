@@ -65,15 +65,18 @@ import Yamux
 
     @Test func keepAlivePingsMeasureTheRoundTripAndDropASilentPeer() {
         var pair = ConnectionPair()
-        pair.connect()
-        #expect(pair.machines[0].deadline == pair.now + Connection.keepAliveInterval)
-        pair.advance(byMilliseconds: 15_000)
+        pair.start()
+        pair.run()
+        // The first keep-alive goes at once.
+        #expect(pair.machines[0].deadline == pair.now)
+        pair.advance(byMilliseconds: 0)
         pair.run()
         // Delivery is instant here, so the measured round trip is exactly what the clock moved.
         #expect(pair.machines[0].lastRTT == 0)
         #expect(pair.events[0].contains { if case .roundTrip = $0 { true } else { false } })
         // Keep-alive events stay inside the connection: no ping payload reaches the node.
         #expect(pair.payloads(.dialer, PingHandler.Event.self).isEmpty)
+        #expect(pair.machines[0].deadline == pair.now + Connection.keepAliveInterval)
 
         // The peer goes silent: the next keep-alive is never answered.
         pair.advance(byMilliseconds: 15_000)

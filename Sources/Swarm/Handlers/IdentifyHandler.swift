@@ -61,7 +61,7 @@ public struct IdentifyHandler: StreamHandler {
         }
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         guard case .reading(var reader) = mode else { return }
         do { try reader.receivedBytes(bytes) } catch {
             mode = .done

@@ -84,7 +84,7 @@ public struct PerfHandler: StreamHandler {
         }
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         if client != nil {
             if firstByteAt == nil { firstByteAt = io.now }
             received += bytes.count

@@ -83,14 +83,14 @@ public struct PingHandler: StreamHandler {
         mode = .waitingForEcho(initiator, token: token)
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         switch mode {
         case .responder(var responder):
-            io.write(responder.receivedBytes(bytes))
+            io.write(responder.receivedBytes(Array(bytes)))
             mode = .responder(responder)
         case .waitingForEcho(var initiator, let token):
             do {
-                guard let result = try initiator.receivedBytes(bytes, now: io.now) else {
+                guard let result = try initiator.receivedBytes(Array(bytes), now: io.now) else {
                     mode = .waitingForEcho(initiator, token: token)
                     return
                 }

@@ -40,7 +40,7 @@ public struct PubsubHandler: StreamHandler {
         if let id = io.protocolID, let proto = PubsubProtocolID(rawValue: id) { io.report(Event.ready(proto)) }
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         guard reader != nil else { return }
         do {
             for frame in try reader!.receivedBytes(bytes) { io.report(Event.rpc(try PubsubRPC(decoding: frame))) }

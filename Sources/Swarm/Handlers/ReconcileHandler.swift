@@ -37,7 +37,7 @@ public struct ReconcileHandler: StreamHandler {
         io.report(Event.opened(initiator: io.initiator))
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         guard !over else { return }
         do {
             for frame in try reader.receivedBytes(bytes) { io.report(Event.message(frame)) }
