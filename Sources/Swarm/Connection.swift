@@ -399,11 +399,12 @@ public struct Connection {
     /// Runs one handler callback, then carries out what it asked for.
     private mutating func callHandler(_ id: StreamID, now: UInt64,
                                       _ body: (inout any StreamHandler, inout StreamIO) throws(StreamFailure) -> Void) {
-        // Take the handler out while it runs, so its buffers are uniquely referenced.
-        guard var handler = streams[id]?.handler, let slot = streams[id] else { return }
-        streams[id]!.handler = nil
-        var io = StreamIO(stream: id, protocolID: slot.protocolID, initiator: slot.initiator, now: now, context: context,
-                          key: slot.key ?? "", queuedBefore: slot.outboxBytes + yamux.pendingBytes(on: id), random: random)
+        // Take the handler out while it runs, so that it (and its buffers) are uniquely
+        // referenced: no copy-on-write of the handler's box on every call.
+        guard var handler = streams[id]?.handler.take() else { return }
+        let (key, protocolID, initiator, outboxBytes) = streams[id].map { ($0.key, $0.protocolID, $0.initiator, $0.outboxBytes) }!
+        var io = StreamIO(stream: id, protocolID: protocolID, initiator: initiator, now: now, context: context,
+                          key: key ?? "", queuedBefore: outboxBytes + yamux.pendingBytes(on: id), random: random)
         var failure: StreamFailure?
         do { try body(&handler, &io) } catch { failure = error }
         random = io.random
@@ -411,7 +412,7 @@ public struct Connection {
         apply(io, on: id, now: now)
         switch failure {
         case .resetStream(let why)?:
-            output.events.append(.notice("\(slot.key ?? "stream") stream \(id) reset: \(why)"))
+            output.events.append(.notice("\(key ?? "stream") stream \(id) reset: \(why)"))
             endStream(id, .reset, now: now, tellHandler: false)
             yamux.reset(id)
         case .closeConnection(let why)?:
