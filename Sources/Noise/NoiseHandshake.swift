@@ -106,9 +106,9 @@ public struct NoiseHandshake {
             // -> e, ee, s, es, payload
             var reply = ephemeral.publicKey
             symmetric.mixHash(ephemeral.publicKey)
-            symmetric.mixKey(try dh(ephemeral, remoteEphemeral))
+            try mixDH(ephemeral, remoteEphemeral)
             reply += try symmetric.encryptAndHash(staticKey.publicKey)
-            symmetric.mixKey(try dh(staticKey, remoteEphemeral))
+            try mixDH(staticKey, remoteEphemeral)
             reply += try symmetric.encryptAndHash(makePayload())
             output.send += NoiseFramer.frame(reply)
             state = .responderAwaitingMessage3
@@ -118,14 +118,14 @@ public struct NoiseHandshake {
             guard message.count >= 32 + 48 + 16 else { throw .frameTooShort(expected: 96, got: message.count) }
             remoteEphemeral = Array(message[0..<32])
             symmetric.mixHash(remoteEphemeral)
-            symmetric.mixKey(try dh(ephemeral, remoteEphemeral))
+            try mixDH(ephemeral, remoteEphemeral)
             let remoteStatic = try symmetric.decryptAndHash(Array(message[32..<80]), stage: "message 2 static key")
-            symmetric.mixKey(try dh(ephemeral, remoteStatic))
+            try mixDH(ephemeral, remoteStatic)
             let payload = try symmetric.decryptAndHash(Array(message[80...]), stage: "message 2 payload")
             let (peer, key) = try verify(payload: payload, remoteStatic: remoteStatic)
             // -> s, se, payload
             var reply = try symmetric.encryptAndHash(staticKey.publicKey)
-            symmetric.mixKey(try dh(staticKey, remoteEphemeral))
+            try mixDH(staticKey, remoteEphemeral)
             reply += try symmetric.encryptAndHash(makePayload())
             output.send += NoiseFramer.frame(reply)
             let (toResponder, toInitiator) = symmetric.split()
@@ -137,7 +137,7 @@ public struct NoiseHandshake {
             // <- s, se, payload
             guard message.count >= 48 + 16 else { throw .frameTooShort(expected: 64, got: message.count) }
             let remoteStatic = try symmetric.decryptAndHash(Array(message[0..<48]), stage: "message 3 static key")
-            symmetric.mixKey(try dh(ephemeral, remoteStatic))
+            try mixDH(ephemeral, remoteStatic)
             let payload = try symmetric.decryptAndHash(Array(message[48...]), stage: "message 3 payload")
             let (peer, key) = try verify(payload: payload, remoteStatic: remoteStatic)
             let (toResponder, toInitiator) = symmetric.split()
@@ -155,6 +155,13 @@ public struct NoiseHandshake {
 
     private func dh(_ local: X25519KeyPair, _ remote: [UInt8]) throws(NoiseError) -> [UInt8] {
         do { return try local.sharedSecret(with: remote) } catch { throw .invalidPublicKey }
+    }
+
+    /// MixKey(DH(local, remote)); the shared secret is wiped once mixed in.
+    private mutating func mixDH(_ local: X25519KeyPair, _ remote: [UInt8]) throws(NoiseError) {
+        var secret = try dh(local, remote)
+        symmetric.mixKey(secret)
+        SecretBytes.wipe(&secret)
     }
 
     private func makePayload() -> [UInt8] {

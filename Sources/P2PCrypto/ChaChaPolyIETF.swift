@@ -119,8 +119,8 @@ extension ChaChaPolyIETF {
                      "ChaChaPolyIETF.seal into \(output.count) bytes cannot hold \(plaintext.count) + \(tagCount)")
         let base = output.baseAddress!
         if plaintext.count > 0 && UnsafeRawPointer(base) != plaintext.baseAddress! {
-            // Distinct regions: copy first so that the in-place primitive serves both cases;
-            // overlapping but shifted regions would be a caller bug, memmove keeps them sane.
+            // Another region: copy the plaintext over first, so that the one in-place primitive
+            // serves both cases (copyMemory is a memmove, so even an overlap stays correct).
             base.copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count)
         }
         sealInPlace(key: key, nonce: nonce, associatedData: associatedData,
