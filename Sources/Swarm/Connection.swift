@@ -39,7 +39,7 @@ public struct Connection {
         var negotiation: MultistreamNegotiation?
         var protocolID: String?
         var handler: (any StreamHandler)?
-        var outbox = Deque<[UInt8]>()
+        var outbox = Deque<ArraySlice<UInt8>>()
         var outboxBytes = 0
         var closeWhenDrained = false
         var finSent = false
@@ -69,10 +69,16 @@ public struct Connection {
     private var random: SplitMix64
     private var output = ConnectionOutput()
     /// Yamux events of the current input, and the error that stopped it, if any.
-    private var muxerEvents: [YamuxEvent] = []
-    private var muxerError: YamuxError?
+    private var muxerEvents: [YamuxEvent]? = []
+    private var muxerError: (any Error)?
     /// Plaintext yamux wants sent, before encryption (reused: swapped with yamux's own).
     private var plaintextOut: [UInt8] = []
+    /// Buffers lent to each handler callback's `StreamIO` (nil while lent).
+    private var spareWrites: [[UInt8]]? = []
+    private var spareEvents: [ConnectionEvent]? = []
+    private var activeOrder: [StreamID]? = []
+    /// Output buffers the caller gave back (`recycle`), for the next output.
+    private var recycledSend: [UInt8] = []
 
     /// - Parameters:
     ///   - ephemeral: a fresh X25519 key for this handshake.
@@ -116,7 +122,7 @@ public struct Connection {
         } else if muxed {
             var session = noise.take()!
             do {
-                try session.decrypt(bytes) { plaintext in muxerInput(plaintext) }
+                try session.decrypt(bytes) { plaintext in muxerInput(plaintext, now: now) }
                 noise = session
                 try muxerReceivedInput(now: now)
             } catch {
@@ -141,7 +147,7 @@ public struct Connection {
         var session = noise.take()!
         var consumed = buffer.count
         do {
-            consumed = try session.decrypt(inPlace: buffer) { plaintext in muxerInput(plaintext) }
+            consumed = try session.decrypt(inPlace: buffer) { plaintext in muxerInput(plaintext, now: now) }
             noise = session
             try muxerReceivedInput(now: now)
         } catch {
@@ -153,10 +159,9 @@ public struct Connection {
     }
 
     private mutating func finishTurn(now: UInt64) {
-        if !closed {
-            pump(now: now)
-            flush(now: now)
-        }
+        if !closed { pump(now: now) }
+        // Also after a failure: the GoAway yamux queued for it.
+        flush(now: now)
     }
 
     /// The clock reached `deadline`.
@@ -244,6 +249,8 @@ public struct Connection {
     }
 
     public var isClosed: Bool { closed }
+    /// Bytes waiting to be sent on stream `id`: in its queue and in the muxer.
+    public func queuedBytes(on id: StreamID) -> Int { (streams[id]?.outboxBytes ?? 0) + yamux.pendingBytes(on: id) }
     /// Streams open now (for `peers` and tests).
     public var streamCount: Int { streams.count }
 
@@ -277,27 +284,34 @@ public struct Connection {
             _ = openStream(key: registration.key, request: nil, now: now)
         }
         if !upgraded.muxerBytes.isEmpty {
-            upgraded.muxerBytes.withUnsafeBytes { muxerInput($0) }
+            upgraded.muxerBytes.withUnsafeBytes { muxerInput($0, now: now) }
             try muxerReceivedInput(now: now)
         }
     }
 
     // MARK: - Streams
 
-    /// Plaintext for yamux: its events collect in `muxerEvents`; the first error is kept.
-    private mutating func muxerInput(_ plaintext: UnsafeRawBufferPointer) {
-        guard muxerError == nil, plaintext.count > 0 else { return }
-        do { try yamux.receivedBytes(plaintext, into: &muxerEvents) } catch { muxerError = error }
+    /// One Noise frame's plaintext: yamux parses it and its events are handled at once, then
+    /// dropped, so that yamux's input buffer is unshared when the next frame is appended (the
+    /// data events are slices of it). The first error stops the rest and is thrown afterwards
+    /// by `muxerReceivedInput` (a Noise `deliver` closure cannot throw).
+    private mutating func muxerInput(_ plaintext: UnsafeRawBufferPointer, now: UInt64) {
+        guard muxerError == nil, !closed, plaintext.count > 0 else { return }
+        var events = muxerEvents.take() ?? []
+        defer {
+            events.removeAll(keepingCapacity: true)
+            muxerEvents = events
+        }
+        do {
+            try yamux.receivedBytes(plaintext, into: &events)
+            try handle(events, now: now)
+        } catch {
+            muxerError = error
+        }
     }
 
-    /// Handles what yamux made of the plaintext fed to it.
+    /// Throws the error that stopped the muxer's input, if any.
     private mutating func muxerReceivedInput(now: UInt64) throws {
-        // The events hold slices of yamux's input buffer: hand them over and start afresh, so
-        // yamux's next append finds its buffer unshared.
-        var events: [YamuxEvent] = []
-        swap(&events, &muxerEvents)
-        defer { muxerEvents = events; muxerEvents.removeAll(keepingCapacity: true) }
-        try handle(events, now: now)
         if let error = muxerError {
             muxerError = nil
             throw error
@@ -404,7 +418,15 @@ public struct Connection {
         guard var handler = streams[id]?.handler.take() else { return }
         let (key, protocolID, initiator, outboxBytes) = streams[id].map { ($0.key, $0.protocolID, $0.initiator, $0.outboxBytes) }!
         var io = StreamIO(stream: id, protocolID: protocolID, initiator: initiator, now: now, context: context,
-                          key: key ?? "", queuedBefore: outboxBytes + yamux.pendingBytes(on: id), random: random)
+                          key: key ?? "", queuedBefore: outboxBytes + yamux.pendingBytes(on: id), random: random,
+                          writes: spareWrites.take() ?? [], events: spareEvents.take() ?? [])
+        defer {
+            // Keep the buffers (their capacity) for the next callback.
+            io.writes.removeAll(keepingCapacity: true)
+            io.events.removeAll(keepingCapacity: true)
+            spareWrites = io.writes
+            spareEvents = io.events
+        }
         var failure: StreamFailure?
         do { try body(&handler, &io) } catch { failure = error }
         random = io.random
@@ -430,7 +452,7 @@ public struct Connection {
                 active.remove(id)
                 yamux.reset(id)
             } else {
-                for chunk in io.writes { streams[id]!.outbox.append(chunk) }
+                for chunk in io.writes { streams[id]!.outbox.append(chunk[...]) }
                 streams[id]!.outboxBytes += io.writtenBytes
                 if io.wantsCloseWrite { streams[id]!.closeWhenDrained = true }
                 active.insert(id)
@@ -453,7 +475,15 @@ public struct Connection {
     /// lets bulk senders top up.
     private mutating func pump(now: UInt64) {
         guard muxed, !active.isEmpty else { return }
-        for id in active.sorted() {
+        // In stream order (a simulation replays exactly), through a reused buffer.
+        var order = activeOrder.take() ?? []
+        defer {
+            order.removeAll(keepingCapacity: true)
+            activeOrder = order
+        }
+        order.append(contentsOf: active)
+        order.sort()
+        for id in order {
             guard streams[id] != nil, streams[id]!.negotiation == nil else { continue }
             var rounds = 0
             while true {
@@ -477,8 +507,9 @@ public struct Connection {
             guard room > 0 else { return }
             streams[id]!.outbox.removeFirst()
             if chunk.count > room {
-                streams[id]!.outbox.prepend(Array(chunk[room...]))
-                chunk.removeLast(chunk.count - room)
+                // Slices: the rest waits without a copy.
+                streams[id]!.outbox.prepend(chunk.dropFirst(room))
+                chunk = chunk.prefix(room)
             }
             streams[id]!.outboxBytes -= chunk.count
             do { try yamux.write(chunk, on: id) } catch {
@@ -498,7 +529,8 @@ public struct Connection {
 
     /// Encrypts whatever the muxer has queued.
     private mutating func flush(now: UInt64) {
-        guard muxed, yamux.outputBytes > 0 else { return }
+        // Nil while a receive path has the session out: it flushes once the session is back.
+        guard muxed, noise != nil, yamux.outputBytes > 0 else { return }
         yamux.takeOutput(into: &plaintextOut)
         defer { plaintextOut.removeAll(keepingCapacity: true) }
         output.send.reserveCapacity(output.send.count + NoiseSession.wireCount(plaintextCount: plaintextOut.count))
@@ -553,8 +585,20 @@ public struct Connection {
     }
 
     private mutating func take() -> ConnectionOutput {
-        defer { output = ConnectionOutput() }
+        var next = ConnectionOutput()
+        swap(&next.send, &recycledSend)
+        defer { output = next }
         return output
+    }
+
+    /// Gives an output's send buffer back once the caller has written it out, so the next
+    /// output reuses its capacity instead of allocating (optional: the byte path's steady
+    /// state). Pass the caller's only copy, or the buffer is copied rather than reused.
+    public mutating func recycle(_ used: inout ConnectionOutput) {
+        if used.send.capacity > recycledSend.capacity {
+            used.send.removeAll(keepingCapacity: true)
+            swap(&used.send, &recycledSend)
+        }
     }
 
     // MARK: - Ending

@@ -102,8 +102,12 @@ public struct StreamIO: Sendable {
     var events: [ConnectionEvent] = []
     var closeConnectionReason: String?
 
+    /// `writes` and `events` are empty buffers lent by the connection (reused, so a callback
+    /// allocates nothing for them in the steady state).
     init(stream: StreamID, protocolID: String?, initiator: Bool, now: UInt64, context: ConnectionContext, key: String,
-         queuedBefore: Int, random: SplitMix64) {
+         queuedBefore: Int, random: SplitMix64, writes: [[UInt8]] = [], events: [ConnectionEvent] = []) {
+        self.writes = writes
+        self.events = events
         self.stream = stream
         self.protocolID = protocolID
         self.initiator = initiator

@@ -48,6 +48,7 @@ final class PeerConnection {
                 return step.consumed
             }
             self.perform(output)
+            self.machine.recycle(&output)
         }
         socket.onClose = { [weak self] reason in
             guard let self else { return }

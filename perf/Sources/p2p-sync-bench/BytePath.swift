@@ -191,27 +191,36 @@ func bytePathBench(_ o: [String: Int]) {
     do {
         let chacha = chachaMBPerSecond(milliseconds: o["chacha-milliseconds"] ?? 1000)
         let chachaInPlace = chachaInPlaceMBPerSecond(milliseconds: o["chacha-milliseconds"] ?? 1000)
+        var row: [String: JSON] = ["bench": "bytepath", "megabytes": .int(total >> 20), "chunk_bytes": .int(chunk.count),
+                                   "chacha20poly1305_mb_per_s": .double(chacha),
+                                   "chacha20poly1305_in_place_mb_per_s": .double(chachaInPlace)]
+        /// Both directions between two endpoints; keys start with `prefix`.
+        func measure<E: BytePathEndpoint>(_ client: inout E, _ server: inout E, prefix: String) throws {
+            for direction in ["upload", "download"] {
+                let result = direction == "upload"
+                    ? try pump(total, chunk: chunk, from: &client, to: &server)
+                    : try pump(total, chunk: chunk, from: &server, to: &client)
+                let busier = max(result.senderSeconds, result.receiverSeconds)
+                let twoCores = Double(total) / busier / 1e6
+                let key = prefix + direction
+                row["\(key)_mb_per_s"] = .double(twoCores)
+                row["\(key)_one_thread_mb_per_s"] = .double(Double(total) / result.seconds / 1e6)
+                row["\(key)_sender_seconds"] = .double(result.senderSeconds)
+                row["\(key)_receiver_seconds"] = .double(result.receiverSeconds)
+                row["\(key)_over_chacha"] = .double(twoCores / chacha)
+                row["\(key)_over_chacha_in_place"] = .double(twoCores / chachaInPlace)
+                row["\(key)_allocations_per_mib"] = .double(Double(result.allocations) / Double(total >> 20))
+            }
+        }
+        // The sessions alone, then two whole Swarm connections (handlers, queues, events).
         let (i, r) = try handshakePair()
         var client = NoiseYamuxEndpoint(session: i, role: .client)
         var server = NoiseYamuxEndpoint(session: r, role: .server)
         try client.open()
-        var row: [String: JSON] = ["bench": "bytepath", "megabytes": .int(total >> 20), "chunk_bytes": .int(chunk.count),
-                                   "chacha20poly1305_mb_per_s": .double(chacha),
-                                   "chacha20poly1305_in_place_mb_per_s": .double(chachaInPlace)]
-        for direction in ["upload", "download"] {
-            let result = direction == "upload"
-                ? try pump(total, chunk: chunk, from: &client, to: &server)
-                : try pump(total, chunk: chunk, from: &server, to: &client)
-            let busier = max(result.senderSeconds, result.receiverSeconds)
-            let twoCores = Double(total) / busier / 1e6
-            row["\(direction)_mb_per_s"] = .double(twoCores)
-            row["\(direction)_one_thread_mb_per_s"] = .double(Double(total) / result.seconds / 1e6)
-            row["\(direction)_sender_seconds"] = .double(result.senderSeconds)
-            row["\(direction)_receiver_seconds"] = .double(result.receiverSeconds)
-            row["\(direction)_over_chacha"] = .double(twoCores / chacha)
-            row["\(direction)_over_chacha_in_place"] = .double(twoCores / chachaInPlace)
-            row["\(direction)_allocations_per_mib"] = .double(Double(result.allocations) / Double(total >> 20))
-        }
+        try measure(&client, &server, prefix: "")
+        var (dialer, listener) = ConnectionEndpoint.pair()
+        try ConnectionEndpoint.connect(&dialer, &listener)
+        try measure(&dialer, &listener, prefix: "connection_")
         emit(.object(row))
     } catch {
         fail("bytepath: \(error)")
