@@ -92,7 +92,8 @@ public final class SyncEngine {
     public private(set) var keptRefusedCount = 0
     /// Local writes refused because this node's clock is ahead of its peers'.
     public private(set) var localClockRefusals = 0
-    /// Remembered refusals beyond this many are forgotten, oldest first (about 100 bytes each).
+    /// Remembered refusals beyond this many are forgotten in memory, oldest first (about 100
+    /// bytes each); the store keeps them all and the newest come back at start.
     static let maxRememberedRefusals = 100_000
 
     /// One remote write, named by key and version.
@@ -110,6 +111,10 @@ public final class SyncEngine {
         self.logger = logger
         // The clock starts above every version on disk, so a restart never reuses a version.
         clock = HybridClock(lastIssued: try store.greatestHLC())
+        // Refusals outlive restarts: a write refused once stays refused (issue 17).
+        for write in try store.refusedWrites().suffix(SyncEngine.maxRememberedRefusals) {
+            remember(RefusedWrite(key: write.key, version: write.version))
+        }
     }
 
     public var hasStagedWrites: Bool { !staged.isEmpty || !stagedRemote.isEmpty }
@@ -170,6 +175,7 @@ public final class SyncEngine {
         let wall = wallMillis()
         var accepted: [Entry] = []
         var refusals: [(entry: Entry, error: ClockError)] = []
+        var newlyRefused: [RefusedWrite] = []
         for entry in entries {
             let name = RefusedWrite(key: entry.key, version: entry.version)
             let error = ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis)
@@ -187,6 +193,7 @@ public final class SyncEngine {
                 accepted.append(entry)
             } catch {
                 remember(name)
+                newlyRefused.append(name)
                 clockRefusals += 1
                 clockRefusalsByOrigin[entry.version.origin, default: 0] += 1
                 logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) refused for good: \(error)")
@@ -194,6 +201,11 @@ public final class SyncEngine {
             }
         }
         stagedRemote += accepted
+        if !newlyRefused.isEmpty {
+            do { try store.recordRefused(newlyRefused.map { ($0.key, $0.version) }) } catch {
+                logger.error("could not record \(newlyRefused.count) refused writes on disk (they stay refused until a restart): \(error)")
+            }
+        }
         return refusals
     }
 

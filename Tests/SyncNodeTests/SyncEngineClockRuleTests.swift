@@ -47,6 +47,23 @@ import Testing
         #expect(engine.clockRefusals == 1)
     }
 
+    @Test func aRefusalOutlivesARestart() throws {
+        let wall = Wall()
+        let store = try Store(path: Store.inMemoryPath)
+        let log = LogSink(filter: LogFilter(defaultLevel: .error)).logger("store")
+        let early = entry("k", "from the fast clock", at: wall.millis + 6_000)
+        do {
+            let engine = try SyncEngine(store: store, localOrigin: Self.here, logger: log, wallMillis: { wall.millis }, maxClockSkewMillis: 2_000)
+            #expect(engine.stageRemote([early]).count == 1)
+        }
+        wall.millis += 10_000
+        let restarted = try SyncEngine(store: store, localOrigin: Self.here, logger: log, wallMillis: { wall.millis }, maxClockSkewMillis: 2_000)
+        #expect(restarted.stageRemote([early]).count == 1)
+        #expect(restarted.keptRefusedCount == 1)
+        restarted.commitStaged()
+        #expect(try restarted.get(key: "k") == nil)
+    }
+
     @Test func exactlyTheLimitAheadIsAccepted() throws {
         let wall = Wall()
         let engine = try engine(wall)
