@@ -76,6 +76,9 @@ final class ClockService {
     }
 
     private func exchange(with connection: PeerConnection) {
+        // A peer that announced its protocols without ours (py-, go-libp2p) would only refuse.
+        if let identified = connection.machine.identified, !identified.protocols.isEmpty,
+           !identified.protocols.contains(ClockHandler.protocolID) { return }
         connection.open(ClockHandler.key, request: ClockHandler.Request(wallMillis: engine.wallMillis()))
     }
 
