@@ -20,6 +20,15 @@ extension Node {
                 "direction": .string(c.direction.rawValue),
             ]
             if let rtt = c.machine.lastRTT { row["rtt_ms"] = .double(Double(rtt / 1000) / 1000) }
+            if let peer = c.remotePeer, let clock = core.clock.clocks[peer], let offset = clock.offsetMillis {
+                // The peer's clock minus ours: +300000 for a peer five minutes ahead.
+                row["clock_offset_ms"] = .double((offset * 10).rounded() / 10)
+                row["clock_samples"] = .int(clock.samples.count)
+                if clock.refusedOurWrites > 0 { row["refused_our_writes"] = .int(Int(clock.refusedOurWrites)) }
+            }
+            if let peer = c.remotePeer, engine.clockRefusals(from: peer.bytes) > 0 {
+                row["writes_refused_for_clock"] = .int(engine.clockRefusals(from: peer.bytes))
+            }
             if let peer = c.remotePeer, let last = reconcileService.last[peer] {
                 row["last_sync"] = last.json
                 row["in_sync"] = .bool(last.equal)
@@ -71,6 +80,7 @@ extension Node {
             "remote_superseded": .int(engine.remoteSuperseded),
             "gossip": gossipStatusJSON(),
             "reconcile": reconcileStatusJSON(),
+            "clock": clockStatusJSON(),
             "mdns": mdnsService.map(mdnsStatusJSON) ?? ["enabled": false],
         ]
     }
@@ -110,6 +120,22 @@ extension Node {
             "iwant_answered": .int(c.iwantAnswered),
             "heartbeats": .int(gossip.heartbeats),
         ]
+    }
+
+    /// Our clock against our peers' (issue 17), and the writes refused for a clock.
+    func clockStatusJSON() -> JSON {
+        let clock = core.clock
+        var o: [String: JSON] = [
+            "limit_ms": .int(Int(engine.maxClockSkewMillis)),
+            "measured_peers": .int(clock.measuredPeerCount),
+            "ahead": .bool(clock.isAhead),
+            "local_writes_refused": .int(engine.localClockRefusals),
+            "remote_writes_refused": .int(engine.clockRefusals),
+            "refused_writes_kept_out": .int(engine.keptRefusedCount),
+            "our_writes_refused_by_peers": .int(clock.peersRefusingOurWrites.reduce(0) { $0 + Int($1.clock.refusedOurWrites) }),
+        ]
+        if let ahead = clock.aheadMillis { o["ahead_of_peers_ms"] = .double((ahead * 10).rounded() / 10) }
+        return .object(o)
     }
 
     func reconcileStatusJSON() -> JSON {

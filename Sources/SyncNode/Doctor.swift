@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Swarm
 import JSON
+import SyncStore
 import Wire
 
 /// `p2p-syncctl doctor`: the answers to "why does mDNS find nobody?" and "why don't my nodes
@@ -129,12 +130,52 @@ extension Node {
                 d.ok("\(peer) is connected and on topic \"\(configuration.topic)\"")
             }
         }
+        clockFindings(&d)
         let g = gossipService.counters
         if g.invalid > 0 || gossipService.invalidPayloads > 0 || g.oversizeDropped > 0 {
             d.warn("gossip: \(g.invalid) messages refused, \(gossipService.invalidPayloads) bad write messages, \(g.oversizeDropped) too large to forward",
                    fix: "see the daemon's log for each refusal; a peer with a wrong clock or an incompatible writer is the usual cause")
         }
         return d.json
+    }
+}
+
+extension Node {
+    /// Issue 17: our clock against our peers', writes refused for a clock, both ways.
+    func clockFindings(_ d: inout Doctor) {
+        let clock = core.clock
+        let limit = ClockError.seconds(engine.maxClockSkewMillis)
+        if let ahead = clock.aheadMillis {
+            let median = "the median of \(clock.measuredPeerCount) connected peer(s)' clocks"
+            if clock.isAhead {
+                d.fail("this node's clock is \(ClockService.signed(ahead)) ahead of \(median) (limit \(limit)): local writes (add, del) are refused",
+                       fix: "fix this machine's clock: `timedatectl status` should say \"System clock synchronized: yes\"; `timedatectl set-ntp true` turns NTP on")
+            } else {
+                d.ok("this node's clock is \(ClockService.signed(ahead)) from \(median) (limit \(limit))")
+            }
+        } else if !peers.connectedPeers.isEmpty {
+            d.warn("no peer's clock measured yet (\(ClockHandler.protocolID))", fix: "wait 15 s; a peer that does not speak it (not p2p-sync) is never measured")
+        }
+        for (peer, c) in clock.peersRefusingOurWrites {
+            let offset = c.offsetMillis.map { "your clock is \(ClockService.signed(-$0)) ahead of \(peer)" } ?? "\(peer) finds your versions too far ahead"
+            d.fail("peers refuse your writes: \(offset) (its limit \(ClockError.seconds(UInt64(c.peerLimitMillis)))); it refused \(c.refusedOurWrites) of your writes, for good",
+                   fix: "fix this machine's clock (timedatectl set-ntp true); writes refused for their clock stay out of that replica: write those keys again once the clock is right")
+        }
+        for connection in peers.connectedPeers {
+            guard let peer = connection.remotePeer, let offset = clock.clocks[peer]?.offsetMillis,
+                  offset > Double(engine.maxClockSkewMillis) else { continue }
+            d.warn("\(peer)'s clock is \(ClockService.signed(offset)) ahead of this node's (limit \(limit)): its writes are refused here",
+                   fix: "fix the clock on \(peer)'s machine (NTP, timedatectl)")
+        }
+        if engine.clockRefusals > 0 {
+            let byOrigin = engine.clockRefusalsByOrigin.sorted { $0.value > $1.value }.map { "\($0.value) from \(Entry.originText($0.key))" }
+            d.warn("\(engine.clockRefusals) write(s) refused for good because their versions were more than \(limit) ahead of this node's clock when they arrived (\(byOrigin.joined(separator: ", ")))",
+                   fix: "the writers' clocks were wrong; those writes stay out of this replica (so an older write never undoes a later one): rewrite those keys if they matter")
+        }
+        if engine.keptRefusedCount > 0 {
+            d.warn("\(engine.keptRefusedCount) refused write(s) came back once no longer ahead and were kept out (each logged at WARN): this replica and theirs differ on those keys",
+                   fix: "write those keys again from a node with a correct clock to make the replicas agree")
+        }
     }
 }
 

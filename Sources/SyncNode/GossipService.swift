@@ -84,14 +84,13 @@ final class GossipService {
             invalidPayloads += 1
             return .reject("\(error)")
         }
-        do {
-            try engine.stageRemote(entries)
-        } catch {
+        let refused = engine.stageRemote(entries)
+        if !refused.isEmpty, refused.count == entries.count {
             // The author's clock is wrong, not the forwarder's behaviour: dropped without a
-            // penalty for the peer that passed it on (gossipsub's "ignore").
+            // penalty for the peer that passed it on (gossipsub's "ignore"). A message with
+            // some entries in range is forwarded: each node applies the rule to its own clock.
             invalidPayloads += 1
-            logger.info("write from \(author) dropped: \(error)")
-            return .ignore("\(error)")
+            return .ignore("\(refused[0].error)")
         }
         return .accept
     }

@@ -31,7 +31,7 @@ public final class Node {
     private let logger: Logger
     private let identity: Ed25519PrivateKey
     private let lock: DirectoryLock
-    private let core: NodeCore
+    let core: NodeCore
     var engine: SyncEngine { core.engine }
     let control: ControlServer
     var peers: PeerManager { core.peers }
@@ -69,7 +69,7 @@ public final class Node {
         do {
             store = try Store(path: dir.storePath)
             engine = try SyncEngine(store: store, localOrigin: peerID.bytes, logger: sink.logger("store"),
-                                    wallMillis: WallClock.nowMillis)
+                                    wallMillis: WallClock.nowMillis, maxClockSkewMillis: configuration.maxClockSkewMillis)
         } catch {
             throw .storeFailed("\(error)")
         }
@@ -400,6 +400,7 @@ public final class Node {
     static func code(for error: StoreError) -> ControlError.Code {
         switch error {
         case .invalidKey, .invalidValue: .invalidArgument
+        case .clockAhead: .unavailable
         default: .internal
         }
     }

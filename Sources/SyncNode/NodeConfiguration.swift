@@ -1,3 +1,4 @@
+import SyncStore
 import Wire
 
 /// What `p2p-syncd` was asked to do, resolved and checked (DESIGN.md section 1).
@@ -14,6 +15,9 @@ public struct NodeConfiguration: Sendable {
     public var peers: [Multiaddr]
     /// Find and be found by peers on the LAN (mDNS); `--no-mdns` turns it off.
     public var mdns: Bool
+    /// `--max-clock-skew`: how far ahead of our clock a remote version may be, and how far
+    /// ahead of our peers' our clock may be before local writes are refused (issue 17).
+    public var maxClockSkewMillis: UInt64 = HybridClock.maxForwardDriftMillis
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
                 port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = [],

@@ -14,6 +14,7 @@ final class NodeCore {
     let peers: PeerManager
     let gossip: GossipService
     let reconcile: ReconcileService
+    let clock: ClockService
     /// A connection was identified (the daemon records its addresses in peers.json).
     var onConnected: ((PeerConnection) -> Void)?
     /// Handler events no service owns (ping and perf answers to control requests).
@@ -33,6 +34,8 @@ final class NodeCore {
                                seed: random.next())
         reconcile = ReconcileService(loop: loop, engine: engine, logger: sink.logger("sync"), random: random,
                                      peers: { [unowned peers] in peers.connectedPeers })
+        clock = ClockService(loop: loop, engine: engine, logger: sink.logger("clock"),
+                             peers: { [unowned peers] in peers.connectedPeers })
         peers.onEvent = { [unowned self] event in self.route(event) }
     }
 
@@ -45,6 +48,7 @@ final class NodeCore {
             PerfHandler.registration(),
             PubsubHandler.registration(),
             ReconcileHandler.registration(),
+            ClockHandler.registration(),
         ])
     }
 
@@ -53,13 +57,16 @@ final class NodeCore {
         switch event {
         case .connected(let connection):
             reconcile.identified(connection)
+            clock.identified(connection)
             onConnected?(connection)
         case .closed(let connection, _):
             gossip.connectionClosed(connection)
+            clock.connectionClosed(connection)
         case .handler(let connection, let e):
             switch e.payload {
             case let p as PubsubHandler.Event: gossip.handle(p, from: connection)
             case let r as ReconcileHandler.Event: reconcile.handle(r, stream: e.stream, on: connection)
+            case let c as ClockHandler.Event: clock.handle(c, stream: e.stream, on: connection)
             default: onRequestEvent?(connection, e)
             }
         }
@@ -68,6 +75,7 @@ final class NodeCore {
     func stop() {
         gossip.stop()
         reconcile.stop()
+        clock.stop()
         peers.closeAll()
     }
 }

@@ -51,7 +51,8 @@ public final class SyncEngine {
     public let store: Store
     public let localOrigin: [UInt8]
     private var clock: HybridClock
-    private let wallMillis: () -> UInt64
+    /// The wall clock (Unix milliseconds): `WallClock.nowMillis` in the daemon.
+    let wallMillis: () -> UInt64
     private var staged: [(entry: Entry, completion: Completion)] = []
     /// Writes from peers that passed validation, applied with the next commit.
     private var stagedRemote: [Entry] = []
@@ -71,19 +72,56 @@ public final class SyncEngine {
     public private(set) var generation = 0
     private var cachedIndex: (generation: Int, index: ReplicaIndex)?
 
-    public init(store: Store, localOrigin: [UInt8], logger: Logger, wallMillis: @escaping () -> UInt64) throws(StoreError) {
+    /// A remote version more than this far ahead of our wall clock is refused, and a node this
+    /// far ahead of its peers' median clock refuses local writes (`--max-clock-skew`).
+    public let maxClockSkewMillis: UInt64
+    /// Asked before every local write: a reason to refuse it (our clock is too far ahead of
+    /// our peers'), or nil. Set by the `ClockService`.
+    var localWriteCheck: (() -> String?)?
+    /// Remote writes refused for their clock, remembered so that they stay refused once the
+    /// wall clock catches up with their version (issue 17; docs/PROTOCOL.md, "Clock rule").
+    private var refused: Set<RefusedWrite> = []
+    private var refusedOrder: [RefusedWrite] = []
+    /// Refused versions that came back once they were no longer ahead, and stayed refused.
+    private var keptRefused: Set<RefusedWrite> = []
+    /// Distinct remote writes refused for their clock, in all and by origin (peer-ID bytes).
+    public private(set) var clockRefusals = 0
+    public private(set) var clockRefusalsByOrigin: [[UInt8]: Int] = [:]
+    /// Refused writes seen again when their version was no longer too far ahead: kept refused,
+    /// each logged once at WARN (a write made before ours never replaces it silently).
+    public private(set) var keptRefusedCount = 0
+    /// Local writes refused because this node's clock is ahead of its peers'.
+    public private(set) var localClockRefusals = 0
+    /// Remembered refusals beyond this many are forgotten in memory, oldest first (about 100
+    /// bytes each); the store keeps them all and the newest come back at start.
+    static let maxRememberedRefusals = 100_000
+
+    /// One remote write, named by key and version.
+    struct RefusedWrite: Hashable {
+        let key: String
+        let version: Version
+    }
+
+    public init(store: Store, localOrigin: [UInt8], logger: Logger, wallMillis: @escaping () -> UInt64,
+                maxClockSkewMillis: UInt64 = HybridClock.maxForwardDriftMillis) throws(StoreError) {
         self.store = store
         self.localOrigin = localOrigin
         self.wallMillis = wallMillis
+        self.maxClockSkewMillis = maxClockSkewMillis
         self.logger = logger
         // The clock starts above every version on disk, so a restart never reuses a version.
         clock = HybridClock(lastIssued: try store.greatestHLC())
+        // Refusals outlive restarts: a write refused once stays refused (issue 17).
+        for write in try store.refusedWrites().suffix(SyncEngine.maxRememberedRefusals) {
+            remember(RefusedWrite(key: write.key, version: write.version))
+        }
     }
 
     public var hasStagedWrites: Bool { !staged.isEmpty || !stagedRemote.isEmpty }
 
     /// Stages a put; `completion` runs once it is committed (or failed). Invalid input fails at once.
     public func stagePut(key: String, value: String, completion: @escaping Completion) {
+        if refuseForClock(completion) { return }
         do throws(StoreError) {
             try EntryLimits.validate(key: key)
             try EntryLimits.validate(value: value)
@@ -104,6 +142,7 @@ public final class SyncEngine {
 
     /// Stages a delete (a tombstone, so that older puts cannot bring the key back).
     public func stageDelete(key: String, completion: @escaping Completion) {
+        if refuseForClock(completion) { return }
         do throws(StoreError) {
             try EntryLimits.validate(key: key)
         } catch {
@@ -113,14 +152,75 @@ public final class SyncEngine {
         stage(Entry(key: key, value: nil, version: nextVersion()), completion)
     }
 
-    /// Checks writes received from a peer against the clock rule and stages them for the next
-    /// commit. All or nothing: one version too far ahead refuses the whole message.
-    func stageRemote(_ entries: [Entry]) throws(ClockError) {
-        let wall = wallMillis()
-        guard let newest = entries.map(\.version.hlc).max() else { return }
-        try clock.observe(newest, wallMillis: wall)
-        stagedRemote += entries
+    /// A local write is refused while our clock is too far ahead of our peers': its version
+    /// would be refused by them, or would beat writes they make later.
+    private func refuseForClock(_ completion: Completion) -> Bool {
+        guard let why = localWriteCheck?() else { return false }
+        localClockRefusals += 1
+        completion(.failure(.clockAhead(why)))
+        return true
     }
+
+    /// Checks writes received from a peer against the clock rule and stages the others for the
+    /// next commit; returns the refused ones with why.
+    ///
+    /// The rule (docs/PROTOCOL.md, "Clock rule"): a version more than `maxClockSkewMillis`
+    /// ahead of our wall clock when we first see it is refused, and remembered so that it stays
+    /// refused later, when our clock has caught up with it. Accepting it then would let a write
+    /// made minutes earlier beat every write made here since; keeping it out costs a difference
+    /// between replicas on that key, which both sides show (`status`, `doctor`) until either
+    /// side writes the key again.
+    @discardableResult
+    func stageRemote(_ entries: [Entry]) -> [(entry: Entry, error: ClockError)] {
+        let wall = wallMillis()
+        var accepted: [Entry] = []
+        var refusals: [(entry: Entry, error: ClockError)] = []
+        var newlyRefused: [RefusedWrite] = []
+        for entry in entries {
+            let name = RefusedWrite(key: entry.key, version: entry.version)
+            let error = ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis)
+            if refused.contains(name) {
+                if !HybridClock.isTooFarAhead(entry.version.hlc, wallMillis: wall, limitMillis: maxClockSkewMillis),
+                   keptRefused.insert(name).inserted {
+                    keptRefusedCount += 1
+                    logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) (version \(entry.version.hlc)) is no longer ahead of this node's clock but stays refused: it was made while its node's clock was too far ahead, so it would undo writes made here since")
+                }
+                refusals.append((entry, error))
+                continue
+            }
+            do {
+                try clock.observe(entry.version.hlc, wallMillis: wall, limitMillis: maxClockSkewMillis)
+                accepted.append(entry)
+            } catch {
+                remember(name)
+                newlyRefused.append(name)
+                clockRefusals += 1
+                clockRefusalsByOrigin[entry.version.origin, default: 0] += 1
+                logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) refused for good: \(error)")
+                refusals.append((entry, error))
+            }
+        }
+        stagedRemote += accepted
+        if !newlyRefused.isEmpty {
+            do { try store.recordRefused(newlyRefused.map { ($0.key, $0.version) }) } catch {
+                logger.error("could not record \(newlyRefused.count) refused writes on disk (they stay refused until a restart): \(error)")
+            }
+        }
+        return refusals
+    }
+
+    private func remember(_ name: RefusedWrite) {
+        refused.insert(name)
+        refusedOrder.append(name)
+        if refusedOrder.count > SyncEngine.maxRememberedRefusals {
+            let dropped = refusedOrder.count - SyncEngine.maxRememberedRefusals / 2
+            for old in refusedOrder.prefix(dropped) { refused.remove(old) }
+            refusedOrder.removeFirst(dropped)
+        }
+    }
+
+    /// Remote writes we refused for their clock whose origin is `origin`.
+    public func clockRefusals(from origin: [UInt8]) -> Int { clockRefusalsByOrigin[origin] ?? 0 }
 
     private func nextVersion() -> Version {
         Version(hlc: clock.tick(wallMillis: wallMillis()), origin: localOrigin)
@@ -171,8 +271,8 @@ public final class SyncEngine {
         return index
     }
 
-    /// Writes received by reconciliation: the same checks as gossip (limits, clock), then
-    /// staged for the next commit. All or nothing.
+    /// Writes received by reconciliation: the same checks as gossip (limits, then the clock
+    /// rule, which refuses single entries); an invalid entry refuses them all.
     func stageReconciled(_ entries: [Entry]) throws(ReconciledWriteError) {
         for entry in entries {
             do throws(StoreError) {
@@ -183,7 +283,7 @@ public final class SyncEngine {
             }
             guard !entry.version.origin.isEmpty else { throw .invalid("write of \(entry.key) has no origin") }
         }
-        do { try stageRemote(entries) } catch { throw .invalid("\(error)") }
+        stageRemote(entries)
     }
 
     /// The live entry for `key`, or nil if absent or deleted.

@@ -30,12 +30,19 @@ public struct HybridClock: Sendable {
     }
 
     /// Takes in a remote timestamp so that later local ones exceed it, unless it is more
-    /// than `maxForwardDriftMillis` ahead of `wallMillis` (exactly that much is accepted).
-    public mutating func observe(_ remote: HLC, wallMillis: UInt64) throws(ClockError) {
-        let (limit, overflow) = wallMillis.addingReportingOverflow(HybridClock.maxForwardDriftMillis)
-        guard overflow || remote.physicalMillis <= limit else {
-            throw .tooFarAhead(remote: remote, localWallMillis: wallMillis)
+    /// than `limitMillis` (default `maxForwardDriftMillis`) ahead of `wallMillis` (exactly that
+    /// much is accepted).
+    public mutating func observe(_ remote: HLC, wallMillis: UInt64,
+                                 limitMillis: UInt64 = HybridClock.maxForwardDriftMillis) throws(ClockError) {
+        guard !HybridClock.isTooFarAhead(remote, wallMillis: wallMillis, limitMillis: limitMillis) else {
+            throw .tooFarAhead(remote: remote, localWallMillis: wallMillis, limitMillis: limitMillis)
         }
         if remote > last { last = remote }
+    }
+
+    /// The rule of `observe`, without observing: `remote` is more than `limitMillis` past `wallMillis`.
+    public static func isTooFarAhead(_ remote: HLC, wallMillis: UInt64, limitMillis: UInt64) -> Bool {
+        let (limit, overflow) = wallMillis.addingReportingOverflow(limitMillis)
+        return !overflow && remote.physicalMillis > limit
     }
 }

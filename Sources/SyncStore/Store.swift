@@ -9,17 +9,19 @@ import CSQLite
 /// over. Single-threaded: use it from one thread (the Reactor's); it is deliberately not
 /// `Sendable`.
 ///
-/// Schema 1 (`PRAGMA user_version`), in a file stamped with `PRAGMA application_id` "P2PS":
+/// Schema 2 (`PRAGMA user_version`), in a file stamped with `PRAGMA application_id` "P2PS":
 ///
 ///     entries(key TEXT PRIMARY KEY, value TEXT /* NULL = tombstone */,
 ///             hlc_ms INTEGER /* UInt64 bit pattern */, hlc_logical INTEGER, origin BLOB)
+///     refused(key TEXT, hlc_ms INTEGER, hlc_logical INTEGER, origin BLOB)  -- schema 2, issue 17:
+///             remote writes refused by the clock rule, so that they stay refused after a restart
 public final class Store {
     /// The database file this store was opened from.
     public let path: String
     private let connection: SQLiteConnection
 
     /// Schema version kept in `PRAGMA user_version`; migrations step it up in `migrate()`.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
     /// "P2PS" in `PRAGMA application_id`, so we never adopt another program's database.
     static let applicationID: Int32 = 0x5032_5053
     /// How long a statement waits for another connection's lock before failing.
@@ -79,12 +81,14 @@ public final class Store {
         for sql in Store.allStatements { _ = try connection.prepared(sql) }
     }
 
-    /// Creates schema 1 in a fresh file, or checks that an existing file is ours and not newer.
+    /// Creates the schema in a fresh file, or checks that an existing file is ours and not
+    /// newer and steps an older one up.
     private func migrate() throws(StoreError) {
         try connection.execute("BEGIN IMMEDIATE")
         do throws(StoreError) {
             // Checked again under the write lock: another process may have created it meanwhile.
-            if try checkIdentity() == .fresh {
+            let identity = try checkIdentity()
+            if identity == .fresh {
                 // WITHOUT ROWID: the key is the only lookup path, so rows live in its b-tree.
                 try connection.execute("""
                     CREATE TABLE entries(
@@ -95,10 +99,21 @@ public final class Store {
                         origin BLOB NOT NULL
                     ) WITHOUT ROWID;
                     PRAGMA application_id=\(Store.applicationID);
-                    PRAGMA user_version=\(Store.schemaVersion);
                     """)
             }
-            // Schema 1 is the first; a migration from version N to N+1 goes here, in this transaction.
+            // Each migration from version N to N+1, in this transaction.
+            if identity == .fresh || identity == .ours(version: 1) {
+                try connection.execute("""
+                    CREATE TABLE refused(
+                        key TEXT NOT NULL,
+                        hlc_ms INTEGER NOT NULL,
+                        hlc_logical INTEGER NOT NULL,
+                        origin BLOB NOT NULL,
+                        PRIMARY KEY(key, hlc_ms, hlc_logical, origin)
+                    ) WITHOUT ROWID;
+                    PRAGMA user_version=2;
+                    """)
+            }
             try connection.execute("COMMIT")
         } catch {
             try? connection.execute("ROLLBACK")
@@ -107,7 +122,7 @@ public final class Store {
     }
 
     /// What `checkIdentity()` found.
-    private enum Identity { case fresh, ours }
+    private enum Identity: Equatable { case fresh, ours(version: Int) }
 
     /// Reads (never writes) the file's stamp: empty, or a p2p-sync store this build can use.
     private func checkIdentity() throws(StoreError) -> Identity {
@@ -124,7 +139,7 @@ public final class Store {
         guard version >= 1 else {
             throw .damaged(path: path, detail: "it is stamped as a p2p-sync store but has no schema version")
         }
-        return .ours
+        return .ours(version: version)
     }
 
     /// Turns a failure while opening into what the user should hear.
@@ -188,6 +203,37 @@ public final class Store {
             try? run(Store.sqlRollback, "roll back")
             throw error
         }
+    }
+
+    /// Remembers remote writes refused by the clock rule (issue 17), in one transaction.
+    public func recordRefused(_ writes: [(key: String, version: Version)]) throws(StoreError) {
+        guard !writes.isEmpty else { return }
+        try run(Store.sqlBegin, "begin a transaction")
+        do throws(StoreError) {
+            for write in writes {
+                let statement = try connection.prepared(Store.sqlRefuse)
+                statement.bind(1, text: write.key)
+                statement.bind(2, int64: Int64(bitPattern: write.version.hlc.physicalMillis))
+                statement.bind(3, int64: Int64(write.version.hlc.logical))
+                statement.bind(4, blob: write.version.origin)
+                _ = try connection.step(statement, "remember a refused write of \(write.key)")
+            }
+            try run(Store.sqlCommit, "commit")
+        } catch {
+            try? run(Store.sqlRollback, "roll back")
+            throw error
+        }
+    }
+
+    /// Every remembered refused write.
+    public func refusedWrites() throws(StoreError) -> [(key: String, version: Version)] {
+        let statement = try connection.prepared(Store.sqlRefused)
+        defer { connection.done(statement) }
+        var out: [(key: String, version: Version)] = []
+        while try connection.step(statement, "read refused writes") {
+            out.append((statement.text(0) ?? "", Version(hlc: Store.hlc(statement, 1), origin: statement.blob(3))))
+        }
+        return out
     }
 
     private func storedVersion(forKey key: String) throws(StoreError) -> Version? {
@@ -348,6 +394,10 @@ public final class Store {
     // Milliseconds of 2^63 and more are stored negative: those sort first, as the larger.
     private static let sqlGreatest = "SELECT hlc_ms, hlc_logical FROM entries ORDER BY hlc_ms < 0 DESC, hlc_ms DESC, hlc_logical DESC LIMIT 1"
 
+    private static let sqlRefuse = "INSERT OR IGNORE INTO refused(key, hlc_ms, hlc_logical, origin) VALUES(?1, ?2, ?3, ?4)"
+    private static let sqlRefused = "SELECT key, hlc_ms, hlc_logical, origin FROM refused"
+
     private static let allStatements = [sqlBegin, sqlCommit, sqlRollback, sqlVersion, sqlEntry, sqlUpsert,
-                                        sqlListRange, sqlListFrom, sqlAll, sqlVersions, sqlCounts, sqlGreatest]
+                                        sqlListRange, sqlListFrom, sqlAll, sqlVersions, sqlCounts, sqlGreatest,
+                                        sqlRefuse, sqlRefused]
 }

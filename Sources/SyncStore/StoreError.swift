@@ -13,6 +13,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case damaged(path: String, detail: String)
     /// An SQLite call failed after the store was open. `code` is the extended result code.
     case sqlite(operation: String, code: Int32, message: String)
+    /// A local write refused because this node's wall clock is too far ahead of its peers'
+    /// (issue 17); the text says by how much and what to do.
+    case clockAhead(String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cannotOpen(let path, let reason): return "cannot open store \(path): \(reason)"
         case .damaged(let path, let detail):
             return "store \(path) is damaged (\(detail)); it was left untouched: restore it from a backup, or move it (and any -wal/-shm files beside it) away to start empty and catch up from peers"
+        case .clockAhead(let why): return why
         case .sqlite(let operation, let code, let message):
             return "store failed to \(operation): \(message) (SQLite code \(code))\(StoreError.hint(forCode: code))"
         }

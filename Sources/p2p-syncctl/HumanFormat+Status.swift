@@ -36,6 +36,7 @@ extension HumanFormat {
         if let gossip = take("gossip") { lines.append("gossip: " + gossipLine(gossip)) }
         if let reconcile = take("reconcile") { lines += reconcileLines(reconcile) }
         if let mdns = take("mdns") { lines.append("mdns: " + mdnsLine(mdns)) }
+        if let clock = take("clock") { lines.append("clock: " + clockLine(clock)) }
         // Whatever else the daemon sends, in a stable order.
         for key in rest.keys.sorted() { lines.append("\(label(key)): \(text(rest[key]!))") }
         return lines.map { $0 + "\n" }.joined()
@@ -129,6 +130,28 @@ extension HumanFormat {
         if let b = take("malformed_packets") { parts.append("\(b) malformed packet\(b == 1 ? "" : "s")") }
         if let s = take("ipv6_packets_sent"), let r = take("ipv6_packets_received") { parts.append("IPv6 packets \(s) sent / \(r) received") }
         return (parts + pairs(m)).joined(separator: ", ")
+    }
+
+    /// `+0.2 s from the median of 2 peers (limit 60 s), 0 local writes refused, ...`; leads with
+    /// `AHEAD OF PEERS` when local writes are refused.
+    static func clockLine(_ json: JSON) -> String {
+        guard var c = json.objectValue else { return text(json) }
+        func take(_ key: String) -> Int64? { c.removeValue(forKey: key)?.intValue }
+        var parts: [String] = []
+        let ahead = c.removeValue(forKey: "ahead")?.boolValue ?? false
+        let limit = take("limit_ms").map { $0 % 1000 == 0 ? "\($0 / 1000) s" : "\(Double($0) / 1000) s" } ?? "?"
+        let peers = take("measured_peers") ?? 0
+        if let millis = c.removeValue(forKey: "ahead_of_peers_ms")?.doubleValue {
+            let where_ = "\(signedSeconds(millis)) from the median of \(count(Int(peers), "peer")) (limit \(limit))"
+            parts.append(ahead ? "AHEAD OF PEERS \(where_): local writes refused; fix this clock (timedatectl)" : where_)
+        } else {
+            parts.append("no peer measured (limit \(limit))")
+        }
+        if let n = take("local_writes_refused") { parts.append("\(n) local write\(n == 1 ? "" : "s") refused") }
+        if let n = take("remote_writes_refused") { parts.append("\(n) remote write\(n == 1 ? "" : "s") refused for their clock") }
+        if let n = take("refused_writes_kept_out"), n > 0 { parts.append("\(n) kept out once no longer ahead") }
+        if let n = take("our_writes_refused_by_peers"), n > 0 { parts.append("\(n) of our writes refused by peers") }
+        return (parts + pairs(c)).joined(separator: ", ")
     }
 
     /// `12D3KooWM6CgA9iBFZmc…EsK4Ksv` → `12D3…sk4Ksv`: enough to tell peers apart in a line.

@@ -26,7 +26,12 @@ enum HumanFormat {
                 let state = peer["state"]?.stringValue ?? "?"
                 let rtt = peer["rtt_ms"]?.doubleValue.map { "\($0) ms" } ?? "-"
                 let agent = peer["agent"]?.stringValue ?? "-"
-                return "\(id)  \(state)  rtt \(rtt)  \(agent)\n"
+                // The peer's clock minus ours: `clock +300.0 s` for a peer five minutes ahead.
+                let clock = peer["clock_offset_ms"]?.doubleValue.map { "  clock \(signedSeconds($0))" } ?? ""
+                var notes: [String] = []
+                if let n = peer["refused_our_writes"]?.intValue { notes.append("refused \(n) of our writes for their clock") }
+                if let n = peer["writes_refused_for_clock"]?.intValue { notes.append("\(n) of its writes refused here for their clock") }
+                return "\(id)  \(state)  rtt \(rtt)\(clock)  \(agent)" + (notes.isEmpty ? "" : "  (\(notes.joined(separator: "; ")))") + "\n"
             }.joined()
         case .ping(let peer, _):
             let sent = result["sent"]?.intValue ?? 0
@@ -56,6 +61,12 @@ enum HumanFormat {
         default:
             return fields(result)
         }
+    }
+
+    /// `+300.0 s`, `-0.4 s` from milliseconds.
+    static func signedSeconds(_ millis: Double) -> String {
+        let seconds = (millis / 100).rounded() / 10
+        return (seconds >= 0 ? "+" : "") + "\(seconds) s"
     }
 
     private static func deliveryText(_ result: JSON) -> String {

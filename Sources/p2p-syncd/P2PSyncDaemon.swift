@@ -49,6 +49,10 @@ struct P2PSyncDaemon: ParsableCommand {
             help: ArgumentHelp("error, warn, info, debug or trace, optionally per area: control=debug,info. Default: $P2P_SYNC_LOG, else info.", valueName: "spec"))
     var logLevel: String?
 
+    @Option(name: .customLong("max-clock-skew"),
+            help: ArgumentHelp("Clock limit in seconds (decimals allowed). A write whose version is further ahead of this node's clock when first seen is refused for good; while this node's clock is further ahead of the median of its peers', local writes (add, del) are refused: fix the clock (NTP, timedatectl).", valueName: "seconds"))
+    var maxClockSkew: Double = 60
+
     @Flag(help: "Run in the background: pid file and log file in the data directory.")
     var detach = false
 
@@ -75,9 +79,13 @@ struct P2PSyncDaemon: ParsableCommand {
                     throw ValidationError("--peer \(text): \(error)")
                 }
             }
-            let configuration = NodeConfiguration(dataDirectory: dataDirectory, controlPath: control,
+            guard maxClockSkew.isFinite, maxClockSkew >= 0.001, maxClockSkew <= 86_400 else {
+                throw ValidationError("--max-clock-skew \(maxClockSkew): give seconds between 0.001 and 86400 (default 60)")
+            }
+            var configuration = NodeConfiguration(dataDirectory: dataDirectory, controlPath: control,
                                                   port: port, topic: topic, logFilter: filter, peers: peerAddresses,
                                                   mdns: !noMDNS)
+            configuration.maxClockSkewMillis = UInt64((maxClockSkew * 1000).rounded())
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

@@ -17,6 +17,9 @@ final class SimulatedNode {
     private var clock: NodeClock?
     private var keys: SplitMix64
     private(set) var starts = 0
+    /// How far this node's wall clock is from true (simulated) time, in milliseconds.
+    var clockOffsetMillis: Int64 = 0
+    var maxClockSkewMillis = HybridClock.maxForwardDriftMillis
 
     init(index: Int, seed: UInt64) throws {
         address = "10.0.\(index / 250).\(index % 250 + 1)"
@@ -32,9 +35,11 @@ final class SimulatedNode {
     func start(on network: SimulatedStreamNetwork, sink: LogSink) throws {
         let clock = NodeClock(network.scheduler)
         let scheduler = network.scheduler
-        // The wall clock the hybrid logical clock reads: simulated, in 2026.
+        // The wall clock the hybrid logical clock reads: simulated, in 2026, off by this node's offset.
+        let offset = clockOffsetMillis
         let engine = try SyncEngine(store: store, localOrigin: peerID.bytes, logger: sink.logger("store"),
-                                    wallMillis: { 1_795_000_000_000 + scheduler.now.nanoseconds / 1_000_000 })
+                                    wallMillis: { UInt64(Int64(1_795_000_000_000 + scheduler.now.nanoseconds / 1_000_000) + offset) },
+                                    maxClockSkewMillis: maxClockSkewMillis)
         let core = NodeCore(identity: identity, engine: engine, topic: "p2p-sync", loop: clock,
                             dialer: network.dialer(from: address), random: NodeRandom(seed: keys.next()), sink: sink,
                             makeKey: { [unowned self] in try! X25519KeyPair(privateKey: self.keys.bytes(32)) })

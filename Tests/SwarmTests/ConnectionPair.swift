@@ -26,7 +26,8 @@ struct ConnectionPair {
 
     static func registry() -> ProtocolRegistry {
         ProtocolRegistry([IdentifyHandler.registration(), IdentifyHandler.pushRegistration(), PingHandler.registration(),
-                          PerfHandler.registration(), PubsubHandler.registration(), ReconcileHandler.registration()])
+                          PerfHandler.registration(), PubsubHandler.registration(), ReconcileHandler.registration(),
+                          ClockHandler.registration()])
     }
 
     init(seed: UInt64 = 1, registry: ProtocolRegistry = ConnectionPair.registry(), expectListener: Bool = true) {

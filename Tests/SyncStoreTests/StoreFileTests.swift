@@ -11,7 +11,7 @@ import TestSupport
         let store = try Store(path: dir.file("store.db"))
         #expect(try store.pragma("journal_mode") == "wal")
         #expect(try store.pragma("synchronous") == "2")  // FULL
-        #expect(try store.pragma("user_version") == "1")
+        #expect(try store.pragma("user_version") == "2")
         #expect(try store.pragma("application_id") == "\(0x5032_5053)")
         #expect(try Int(store.pragma("busy_timeout") ?? "") ?? 0 > 0)
     }
@@ -37,7 +37,7 @@ import TestSupport
         #expect(try reopened.entry(forKey: "k5")?.isTombstone == true)
         #expect(try reopened.greatestHLC() == HLC(physicalMillis: 5_000, logical: 4))
         // Reopening an existing store does not touch its schema.
-        #expect(try reopened.pragma("user_version") == "1")
+        #expect(try reopened.pragma("user_version") == "2")
     }
 
     @Test func greatestHLCIsZeroWhenEmptyAndOrdersMillisecondsAsUnsigned() throws {
@@ -152,13 +152,37 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
+    @Test func aSchemaOneStoreGainsTheRefusedTableAndKeepsItsEntries() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("store.db")
+        let entry = Entry(key: "k", value: "v", version: Version(hlc: HLC(physicalMillis: 5, logical: 0), origin: [1]))
+        do {
+            let store = try Store(path: path)
+            try store.apply([entry])
+            store.close()
+            // Back to schema 1 as an older p2p-syncd left it.
+            let raw = try SQLiteConnection(path: path)
+            try raw.execute("DROP TABLE refused; PRAGMA user_version=1")
+            raw.close()
+        }
+        let store = try Store(path: path)
+        #expect(try store.pragma("user_version") == "2")
+        #expect(try store.entry(forKey: "k") == entry)
+        let refused = Version(hlc: HLC(physicalMillis: 9_000, logical: 2), origin: [7, 8])
+        try store.recordRefused([("far", refused), ("far", refused)])
+        store.close()
+        let reopened = try Store(path: path)
+        let remembered = try reopened.refusedWrites()
+        #expect(remembered.count == 1 && remembered.first?.key == "far" && remembered.first?.version == refused)
+    }
+
     @Test func aStoreFromANewerSchemaIsRefused() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("store.db")
         try Store(path: path).close()
         do {
             let raw = try SQLiteConnection(path: path)
-            try raw.execute("PRAGMA user_version=2")
+            try raw.execute("PRAGMA user_version=3")
             raw.close()
         }
         let error = #expect(throws: StoreError.self) { _ = try Store(path: path) }
