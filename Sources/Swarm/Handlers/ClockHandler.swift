@@ -116,7 +116,7 @@ public struct ClockHandler: StreamHandler {
         }
     }
 
-    public mutating func received(_ bytes: [UInt8], _ io: inout StreamIO) throws(StreamFailure) {
+    public mutating func received(_ bytes: ArraySlice<UInt8>, _ io: inout StreamIO) throws(StreamFailure) {
         switch mode {
         case .responder(var received, let since):
             received += bytes
