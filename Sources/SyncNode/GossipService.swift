@@ -55,7 +55,7 @@ final class GossipService {
     /// The peer speaks pubsub: its stream or ours was agreed, whichever came first (RPCs sent
     /// before our stream is agreed wait for it in the connection).
     private func pubsubReady(_ connection: PeerConnection, _ protocolID: PubsubProtocolID) {
-        guard let peer = connection.remotePeer, connections[peer] !== connection else { return }
+        guard let peer = connection.remotePeer, connections[peer] !== connection, !connection.machine.isClosed else { return }
         connections[peer] = connection
         carry(router.addPeer(peer, protocolID: protocolID, outbound: connection.direction == .outbound))
     }

@@ -126,6 +126,10 @@ final class PeerManager {
     }
 
     private func received(_ event: ConnectionEvent, from connection: PeerConnection) {
+        // A connection closed while its earlier events were still being handed out (the
+        // duplicate of a simultaneous dial, closed on `.secured`): what it said after that is
+        // stale and must not reach the services (its pubsub stream would replace the survivor's).
+        guard connections[connection.number] === connection else { return }
         switch event {
         case .secured(let peer):
             logger.debug("connection \(connection.number): secured with \(peer) (\(connection.address))")

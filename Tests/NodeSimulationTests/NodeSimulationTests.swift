@@ -190,3 +190,32 @@ struct NodeSimulationTests {
         return outcome
     }
 }
+
+/// Every node dials every other at the same moment, so each pair first has two connections and
+/// the tie-break closes one. A write must then reach everyone by gossip alone (well before the
+/// 30 s catch-up): the closed duplicate's late events must not take the survivor's place.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct SimultaneousDialTests {
+    @Test(arguments: 1...10 as ClosedRange<UInt64>)
+    func aWriteCrossesByGossipAfterSimultaneousDials(seed: UInt64) throws {
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<4).map { try SimulatedNode(index: $0, seed: seed) }
+        for (i, node) in nodes.enumerated() { node.dialing = nodes.enumerated().filter { $0.offset != i }.map(\.element.multiaddr) }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
+        scheduler.run(for: .seconds(5))
+        for node in nodes { #expect(node.core!.peers.connectedPeers.count == 3, "seed \(seed): \(node.address)") }
+        var acknowledged = false
+        nodes[0].core!.engine.stagePut(key: "k", value: "v") { if case .success = $0 { acknowledged = true } }
+        scheduler.run(for: .seconds(2))
+        #expect(acknowledged)
+        for node in nodes.dropFirst() {
+            #expect(try node.core!.engine.get(key: "k")?.value == "v", "seed \(seed): \(node.address) did not get the write by gossip")
+        }
+        for node in nodes { node.core?.stop() }
+    }
+}
