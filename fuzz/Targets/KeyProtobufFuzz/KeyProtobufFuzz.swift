@@ -1,5 +1,6 @@
 // libFuzzer target: PublicKeyProtobuf / PrivateKeyProtobuf decoding (libp2p-wire.md §1.5).
-// Compiled into module Wire by fuzz/run.
+
+import Wire
 
 /// The decoder accepts only the canonical encoding, so anything accepted re-encodes exactly.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
-// fuzz-module: Yamux Sources/Yamux
 // libFuzzer target: a yamux session (server side) fed arbitrary peer bytes.
+
+import Yamux
 
 /// Beyond not crashing: the number of tracked streams never exceeds the limit.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,9 +1,11 @@
-// fuzz-module: MDNS Sources/Wire Sources/MDNS
 // libFuzzer target: any UDP payload on 5353, through the DNS decoder and the discovery
 // machine (as a query from port 5353, as a legacy query, as a response). Must never trap or
 // hang (compression-pointer loops, truncated records, oversize names, thousands of records).
 // Decoded messages re-encode (when DNS can carry them) to bytes that decode and re-encode to
 // the same bytes (labels are kept as text, so a label that is not UTF-8 is normalised once).
+
+import MDNS
+import Wire
 
 nonisolated(unsafe) var discovery = MDNSDiscovery(.init(peerID: try! PeerID("12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"),
                                                         peerName: "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz",

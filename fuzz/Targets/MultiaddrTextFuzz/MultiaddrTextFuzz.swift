@@ -1,4 +1,6 @@
-// libFuzzer target: Multiaddr(_ text:) (libp2p-wire.md §1.4). Compiled into module Wire by fuzz/run.
+// libFuzzer target: Multiaddr(_ text:) (libp2p-wire.md §1.4).
+
+import Wire
 
 /// Accepted text must give a canonical text form that is a fixed point, and a binary form
 /// that decodes back to the same components.

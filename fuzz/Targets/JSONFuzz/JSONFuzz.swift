@@ -1,5 +1,6 @@
-// fuzz-module: JSON Sources/JSON
 // libFuzzer target: JSONParser.parse, the parser behind every control request.
+
+import JSON
 
 /// Whatever parses must re-encode to a single line that parses back to the same value.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
-// fuzz-module: Wire Sources/Wire Sources/Identify
 // libFuzzer target: the identify reader (length-prefixed messages until EOF).
+
+import Identify
 
 /// Accepted messages must re-encode and decode to the same message.
 @_cdecl("LLVMFuzzerTestOneInput")

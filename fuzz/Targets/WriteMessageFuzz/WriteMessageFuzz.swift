@@ -1,13 +1,10 @@
-// fuzz-module: SyncNode Sources/Wire Sources/JSON Sources/SyncStore Sources/SyncNode/WriteMessage.swift
-// fuzz-flags: -I CSupport/CSQLite -lsqlite3
 // libFuzzer target: the application message decoder (`{"Put":...}`, `{"Delete":...}`,
 // `{"Batch":[...]}`), fed what a peer might publish. Accepted messages re-encode to bytes
 // that decode to the same writes.
 
-extension Entry {
-    // SyncEngine.swift (not compiled here) defines this for the daemon.
-    static func originText(_ bytes: [UInt8]) -> String { (try? PeerID(bytes: bytes))?.description ?? "" }
-}
+@_spi(Fuzzing) import SyncNode
+import SyncStore
+import Wire
 
 let author = try! PeerID("12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq")
 

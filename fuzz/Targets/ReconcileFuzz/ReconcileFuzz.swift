@@ -1,10 +1,11 @@
-// fuzz-module: Reconcile Sources/Wire Sources/SyncStore Sources/Reconcile
-// fuzz-flags: -I CSupport/CSQLite -lsqlite3
 // libFuzzer target: a reconcile message from a lying peer, decoded and handed to a responder
 // session over a replica of 2,000 items. Must never trap; accepted messages re-encode to
 // bytes that decode to the same message.
 
-/// Any 16-byte hash will do here (the daemon uses SHA-256; libsodium is not linked).
+import Reconcile
+import SyncStore
+
+/// Any 16-byte hash will do here; the daemon uses SHA-256, this cheap one keeps executions fast.
 func fuzzHash(_ bytes: [UInt8]) -> [UInt8] {
     var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x8422_2325_cbf2_9ce4
     for byte in bytes { a = (a ^ UInt64(byte)) &* 0x100_0000_01b3; b = (b &+ UInt64(byte)) &* 0x9E37_79B9_7F4A_7C15 }

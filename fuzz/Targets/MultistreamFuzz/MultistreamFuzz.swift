@@ -1,5 +1,6 @@
-// fuzz-module: Wire Sources/Wire Sources/Multistream
 // libFuzzer target: a multistream-select listener fed peer bytes after a valid header.
+
+import Multistream
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func multistreamFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -1,4 +1,6 @@
-// libFuzzer target: Multiaddr(bytes:) (libp2p-wire.md §1.4). Compiled into module Wire by fuzz/run.
+// libFuzzer target: Multiaddr(bytes:) (libp2p-wire.md §1.4).
+
+import Wire
 
 /// Accepted binary must re-encode byte for byte and survive a trip through the text form.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
 // libFuzzer target: PeerID(_ text:) and PeerID(bytes:) (libp2p-wire.md §1.6).
-// Compiled into module Wire by fuzz/run.
+
+import Wire
 
 /// Accepted IDs must round-trip through the base58 and CID text forms.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,6 @@
-// libFuzzer target: ProtobufReader. Compiled into module Wire by fuzz/run.
+// libFuzzer target: ProtobufReader.
+
+import Wire
 
 /// Whatever the reader yields, writing it back and reading again gives the same fields.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,6 @@
-// libFuzzer target: Varint.decode (libp2p-wire.md §1.1). Compiled into module Wire by fuzz/run.
+// libFuzzer target: Varint.decode (libp2p-wire.md §1.1).
+
+import Wire
 
 /// Any accepted varint must re-encode to exactly the bytes it was read from (minimality).
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
-// fuzz-module: JSON Sources/JSON Sources/ControlProtocol
 // libFuzzer target: the control socket's input path, LineFramer then ControlRequest.parse.
+
+import ControlProtocol
 
 /// Frames the input (with a small line limit, to reach the too-long path), parses every line,
 /// and checks that accepted requests re-encode to something that parses to the same request.

@@ -1,9 +1,11 @@
-// fuzz-module: Gossipsub Sources/Wire Sources/P2PCrypto Sources/Gossipsub
-// fuzz-flags: -I CSupport/CSodium -lsodium
 // libFuzzer target: a pubsub stream from a hostile peer, through the frame reader, the RPC
 // decoder and the router (subscriptions, messages with signature checks, every control
 // message), with heartbeats in between. The router must never trap, and must keep its
 // promises: every RPC it sends fits the 64 KiB limit.
+
+import Gossipsub
+import P2PCrypto
+import Wire
 
 nonisolated(unsafe) var router: GossipsubRouter = {
     Sodium.initialize()
