@@ -10,15 +10,15 @@ import Wire
 /// ```
 /// `timestamp` is what the seed's nodes send and read; `hlc` and `origin` carry our version.
 /// A write without them (a seed node's) gets its version from `timestamp` and the message's
-/// author.
-enum WriteMessage {
+/// author. SPI `Fuzzing`: fuzz/Targets/WriteMessageFuzz feeds `decode` what a peer might publish.
+@_spi(Fuzzing) public enum WriteMessage {
     /// The largest message we publish: the topic's RPCs must stay under 64 KiB with the
     /// signature, peer ID, sequence number and topic around it.
     static let maxPublishedBytes = 65536 - 512
     /// The largest message we accept (DESIGN.md section 6).
     static let maxReceivedBytes = 512 * 1024
 
-    static func encode(_ entries: [Entry]) -> [UInt8] {
+    @_spi(Fuzzing) public static func encode(_ entries: [Entry]) -> [UInt8] {
         if entries.count == 1 { return json(entries[0]).encoded() }
         return JSON.object(["Batch": .array(entries.map(json))]).encoded()
     }
@@ -59,7 +59,7 @@ enum WriteMessage {
     }
 
     /// The writes in a received message, with `author` standing in for a missing origin.
-    static func decode(_ data: [UInt8], author: PeerID) throws(WriteMessageError) -> [Entry] {
+    @_spi(Fuzzing) public static func decode(_ data: [UInt8], author: PeerID) throws(WriteMessageError) -> [Entry] {
         guard data.count <= maxReceivedBytes else { throw .tooLarge(data.count) }
         let root: JSON
         do { root = try JSONParser.parse(data) } catch { throw .notJSON("\(error)") }
@@ -114,13 +114,13 @@ enum WriteMessage {
 }
 
 /// Why a received write message was refused.
-enum WriteMessageError: Error, Equatable, CustomStringConvertible {
+@_spi(Fuzzing) public enum WriteMessageError: Error, Equatable, CustomStringConvertible {
     case tooLarge(Int)
     case notJSON(String)
     case shape(String)
     case invalidEntry(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .tooLarge(let n): "message of \(n) bytes is over the \(WriteMessage.maxReceivedBytes)-byte limit"
         case .notJSON(let why): "not JSON: \(why)"

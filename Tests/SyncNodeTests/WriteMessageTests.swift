@@ -1,6 +1,6 @@
 import JSON
 import P2PCrypto
-@testable import SyncNode
+@_spi(Fuzzing) @testable import SyncNode
 import SyncStore
 import Testing
 import Wire
