@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "p2p-syncctl", targets: ["p2p-syncctl"]),
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
-                                                   "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode"]),
+                                                   "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
