@@ -121,14 +121,10 @@ public struct Connection {
             receivedDuringUpgrade(Array(bytes), now: now)
         } else if muxed {
             var session = noise.take()!
-            do {
+            let decrypted = Result { () throws(NoiseError) in
                 try session.decrypt(bytes) { plaintext in muxerInput(plaintext, now: now) }
-                noise = session
-                try muxerReceivedInput(now: now)
-            } catch {
-                noise = session
-                fail("\(error)", now: now)
             }
+            finishDecrypting(session, decrypted, now: now)
         }
         finishTurn(now: now)
         return take()
@@ -145,17 +141,25 @@ public struct Connection {
             return (buffer.count, receivedBytes(UnsafeRawBufferPointer(buffer), now: now))
         }
         var session = noise.take()!
-        var consumed = buffer.count
+        let decrypted = Result { () throws(NoiseError) in
+            try session.decrypt(inPlace: buffer) { plaintext in muxerInput(plaintext, now: now) }
+        }
+        finishDecrypting(session, decrypted.map { _ in () }, now: now)
+        finishTurn(now: now)
+        // After a failure the connection is over: everything counts as used.
+        return ((try? decrypted.get()) ?? buffer.count, take())
+    }
+
+    /// The session is back from decrypting (it was taken out so that the muxer could be fed
+    /// from inside its `deliver`); a Noise or muxer error ends the connection.
+    private mutating func finishDecrypting(_ session: NoiseSession, _ decrypted: Result<Void, NoiseError>, now: UInt64) {
+        noise = session
         do {
-            consumed = try session.decrypt(inPlace: buffer) { plaintext in muxerInput(plaintext, now: now) }
-            noise = session
+            try decrypted.get()
             try muxerReceivedInput(now: now)
         } catch {
-            noise = session
             fail("\(error)", now: now)
         }
-        finishTurn(now: now)
-        return (consumed, take())
     }
 
     private mutating func finishTurn(now: UInt64) {
@@ -311,7 +315,7 @@ public struct Connection {
     }
 
     /// Throws the error that stopped the muxer's input, if any.
-    private mutating func muxerReceivedInput(now: UInt64) throws {
+    private mutating func muxerReceivedInput(now: UInt64) throws(any Error) {
         if let error = muxerError {
             muxerError = nil
             throw error
