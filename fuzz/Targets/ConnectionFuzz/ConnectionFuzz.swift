@@ -44,7 +44,8 @@ public func connectionFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if output.close != nil { closed = true }
         if closed { precondition(connection.deadline == nil, "a closed connection asks for a timer") }
     }
-    check(connection.start(now: now))
+    let greeting = connection.start(now: now)
+    check(greeting)
 
     if mode % 2 == 0 {
         // Raw: the bytes as the socket would deliver them, each chunk sized by a byte before it.
@@ -60,10 +61,13 @@ public func connectionFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var dialer = ConnectionUpgrade(role: .dialer, identity: k.dialer, noiseStatic: k.x[1], ephemeral: k.x[2], expectedPeer: nil)
         var toListener = dialer.start()
         var session: NoiseSession?
+        var toDialer = greeting.send
         for _ in 0..<10 where session == nil && !closed {
             let out = connection.receivedBytes(toListener, now: now)
             check(out)
-            guard let step = try? dialer.receivedBytes(out.send) else { return 0 }
+            toDialer += out.send
+            guard let step = try? dialer.receivedBytes(toDialer) else { return 0 }
+            toDialer = []
             toListener = step.send
             session = step.upgraded?.session
         }
