@@ -16,6 +16,10 @@ public struct YamuxConfiguration: Sendable {
     /// Bytes a stream may queue beyond the peer's window before writes are refused, so a
     /// slow reader cannot make us buffer without bound.
     public var maxPendingBytesPerStream = 1 << 20
+    /// The most receive window we grant a stream. A stream whose reader keeps up has its
+    /// window doubled at each update, from `initialWindow` up to this (go-yamux grows to 16 MiB
+    /// the same way): a 256 KiB window stalls a fast stream on every round trip.
+    public var maxReceiveWindow: UInt32 = 16 << 20
 
     public init() {}
 }
@@ -52,6 +56,8 @@ public struct YamuxSession: Sendable {
         var sendWindow: UInt32
         var receiveWindow: UInt32
         var consumedSinceUpdate: UInt32 = 0
+        /// The window we grant now: `initialWindow`, doubled at each update up to the maximum.
+        var windowLimit: UInt32 = 0
         /// Chunks written and not yet sent, in order; `pendingCount` is their total.
         var pending: Deque<ArraySlice<UInt8>> = []
         var pendingCount = 0
@@ -162,11 +168,17 @@ public struct YamuxSession: Sendable {
     public mutating func consumed(_ count: Int, on id: StreamID) {
         guard var stream = streams[id], count > 0 else { return }
         stream.consumedSinceUpdate += UInt32(count)
-        if stream.consumedSinceUpdate >= configuration.initialWindow / 2 || stream.needsAck {
+        let limit = max(stream.windowLimit, configuration.initialWindow)
+        let keptUp = stream.consumedSinceUpdate >= limit / 2
+        if keptUp || stream.needsAck {
             var flags: YamuxFrame.Flags = []
             if stream.needsAck { flags.insert(.ack); stream.needsAck = false }
-            emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: stream.consumedSinceUpdate))
-            stream.receiveWindow += stream.consumedSinceUpdate
+            // Half the window read: the reader keeps up, so the window doubles (to the maximum).
+            let grown = keptUp ? min(configuration.maxReceiveWindow, limit * 2) : limit
+            let credit = stream.consumedSinceUpdate + (grown - limit)
+            emit(YamuxFrame(kind: .windowUpdate, flags: flags, streamID: id, length: credit))
+            stream.receiveWindow += credit
+            stream.windowLimit = grown
             stream.consumedSinceUpdate = 0
         }
         streams[id] = consume stream
