@@ -77,6 +77,11 @@ public struct Connection {
     private var spareWrites: [[UInt8]]? = []
     private var spareEvents: [ConnectionEvent]? = []
     private var activeOrder: [StreamID]? = []
+    /// Handlers' deadlines by stream, refreshed after each callback (so `deadline` does not
+    /// visit every stream).
+    private var handlerDeadlines: [StreamID: UInt64] = [:]
+    /// Per registration key, our oldest open stream (the one `send(_:to:)` addresses).
+    private var firstOutbound: [String: StreamID] = [:]
     /// Output buffers the caller gave back (`recycle`), for the next output.
     private var recycledSend: [UInt8] = []
 
@@ -179,8 +184,8 @@ public struct Connection {
             nextKeepAlive = nil
             _ = openStream(key: Connection.keepAliveKey, request: PingHandler.Request(token: PingHandler.keepAliveToken), now: now)
         }
-        for id in streams.keys.sorted() {
-            guard let due = streams[id]?.handler?.deadline, now >= due else { continue }
+        for (id, due) in handlerDeadlines.sorted(by: { $0.key < $1.key }) {
+            guard now >= due else { continue }
             callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.timerFired(&io) }
             if closed { return take() }
         }
@@ -221,7 +226,7 @@ public struct Connection {
     /// Gives `command` to the handler of our first open stream registered under `key` (the
     /// pubsub stream we opened at connect). Returns false when there is none.
     public mutating func send(_ command: any Sendable, to key: String, now: UInt64) -> (Bool, ConnectionOutput) {
-        guard !closed, let id = streams.keys.sorted().first(where: { streams[$0]?.key == key && streams[$0]?.initiator == true }) else {
+        guard !closed, let id = firstOutbound[key] else {
             return (false, take())
         }
         return (true, send(command, onStream: id, now: now))
@@ -246,9 +251,7 @@ public struct Connection {
         guard !closed else { return nil }
         var next: UInt64? = state == .connected ? nil : openedAt + Connection.handshakeTimeout
         if let k = nextKeepAlive { next = min(next ?? k, k) }
-        for slot in streams.values {
-            if let d = slot.handler?.deadline { next = min(next ?? d, d) }
-        }
+        for d in handlerDeadlines.values { next = min(next ?? d, d) }
         return next
     }
 
@@ -410,6 +413,7 @@ public struct Connection {
         var negotiation = MultistreamNegotiation(role: .dialer(proposals: registration.protocolIDs))
         try? yamux.write(negotiation.start(), on: id)
         streams[id] = Slot(key: key, initiator: true, negotiation: negotiation, handler: registration.makeHandler(true, request))
+        if firstOutbound[key] == nil { firstOutbound[key] = id }
         callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.opened(&io) }
         return streams[id] == nil ? nil : id
     }
@@ -434,7 +438,10 @@ public struct Connection {
         var failure: StreamFailure?
         do { try body(&handler, &io) } catch { failure = error }
         random = io.random
-        if streams[id] != nil { streams[id]!.handler = handler }
+        if streams[id] != nil {
+            handlerDeadlines[id] = handler.deadline
+            streams[id]!.handler = handler
+        }
         apply(io, on: id, now: now)
         switch failure {
         case .resetStream(let why)?:
@@ -452,8 +459,7 @@ public struct Connection {
         for event in io.events { route(event, now: now) }
         if streams[id] != nil {
             if io.wantsReset {
-                streams[id] = nil
-                active.remove(id)
+                forget(id)
                 yamux.reset(id)
             } else {
                 for chunk in io.writes { streams[id]!.outbox.append(chunk[...]) }
@@ -471,8 +477,14 @@ public struct Connection {
         if tellHandler {
             callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.ended(reason, &io) }
         }
-        streams[id] = nil
+        forget(id)
+    }
+
+    /// Drops every trace of a stream.
+    private mutating func forget(_ id: StreamID) {
+        if let key = streams.removeValue(forKey: id)?.key, firstOutbound[key] == id { firstOutbound[key] = nil }
         active.remove(id)
+        handlerDeadlines[id] = nil
     }
 
     /// Moves queued bytes into the muxer as far as its queue target allows, sends due FINs, and
@@ -525,10 +537,7 @@ public struct Connection {
         streams[id]!.finSent = true
         streams[id]!.closeWhenDrained = false
         // Both directions done: yamux forgets the stream without an event, so do we.
-        if slot.remoteClosed {
-            streams[id] = nil
-            active.remove(id)
-        }
+        if slot.remoteClosed { forget(id) }
     }
 
     /// Encrypts whatever the muxer has queued.
@@ -624,6 +633,8 @@ public struct Connection {
         closed = true
         streams.removeAll()
         active.removeAll()
+        handlerDeadlines.removeAll()
+        firstOutbound.removeAll()
         nextKeepAlive = nil
         let newState: PeerState = state == .connected ? .disconnected : .failed
         state = newState
