@@ -161,7 +161,7 @@ public struct Connection {
         noise = session
         do {
             try decrypted.get()
-            try muxerReceivedInput(now: now)
+            try throwMuxerError()
         } catch {
             fail("\(error)", now: now)
         }
@@ -292,7 +292,7 @@ public struct Connection {
         }
         if !upgraded.muxerBytes.isEmpty {
             upgraded.muxerBytes.withUnsafeBytes { muxerInput($0, now: now) }
-            try muxerReceivedInput(now: now)
+            try throwMuxerError()
         }
     }
 
@@ -301,7 +301,7 @@ public struct Connection {
     /// One Noise frame's plaintext: yamux parses it and its events are handled at once, then
     /// dropped, so that yamux's input buffer is unshared when the next frame is appended (the
     /// data events are slices of it). The first error stops the rest and is thrown afterwards
-    /// by `muxerReceivedInput` (a Noise `deliver` closure cannot throw).
+    /// by `throwMuxerError` (a Noise `deliver` closure cannot throw).
     private mutating func muxerInput(_ plaintext: UnsafeRawBufferPointer, now: UInt64) {
         guard muxerError == nil, !closed, plaintext.count > 0 else { return }
         var events = muxerEvents.take() ?? []
@@ -318,7 +318,7 @@ public struct Connection {
     }
 
     /// Throws the error that stopped the muxer's input, if any.
-    private mutating func muxerReceivedInput(now: UInt64) throws(any Error) {
+    private mutating func throwMuxerError() throws(any Error) {
         if let error = muxerError {
             muxerError = nil
             throw error

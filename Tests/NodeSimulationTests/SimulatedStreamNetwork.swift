@@ -7,6 +7,10 @@ import Wire
 /// retransmission) but never out of order; a partition stalls a link (bytes wait, and go on
 /// after the heal unless a side gave up and closed meanwhile); a crashed host's streams end
 /// with a FIN, as the kernel sends one for a killed process.
+///
+/// Why not `Tests/NetworkSimulation`: that one moves messages between routers it steps itself;
+/// whole nodes need byte streams with TCP's ordering and a `NodeLoop` whose timers call back, so
+/// this file models the stream and borrows nothing but the seeded generator.
 final class SimulatedStreamNetwork {
     struct Conditions {
         /// One-way latency of a chunk, drawn uniformly.

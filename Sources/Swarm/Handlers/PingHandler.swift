@@ -13,7 +13,8 @@ public struct PingHandler: StreamHandler {
     public static let key = "ping"
     public static let protocolID = "/ipfs/ping/1.0.0"
     public static let keepAliveToken: UInt64 = 0
-    /// A ping without an answer by then failed (go and rust wait 10 s too... rust 20 s).
+    /// A ping without an answer by then failed (`PingProtocol.timeoutNanoseconds`, 10 s; go's
+    /// ping service uses the same bound, rust's default is 20 s).
     public static let timeout = PingProtocol.timeoutNanoseconds
 
     /// Asks for one round trip; `token` comes back in the event.
