@@ -12,7 +12,8 @@ let package = Package(
         .executable(name: "p2p-syncctl", targets: ["p2p-syncctl"]),
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
-                                                   "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise"]),
+                                                   "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise",
+                                                   "Kademlia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,13 +43,15 @@ let package = Package(
         .target(name: "Ping"),
         .target(name: "Perf"),
         .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
+        // Kademlia DHT (libp2p kad-dht): keyspace, messages, routing table, lookups, record store (sans-I/O).
+        .target(name: "Kademlia", dependencies: ["Wire", "P2PCrypto"]),
         // mDNS: the DNS message codec and the libp2p / DNS-SD discovery machine (sans-I/O).
         .target(name: "MDNS", dependencies: ["Wire"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // One sans-I/O connection (upgrade, Noise, yamux, streams) and a handler per protocol.
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise", "Yamux", "Identify", "Ping",
-                                              "Perf", "Gossipsub", .product(name: "DequeModule", package: "swift-collections")]),
+                                              "Perf", "Gossipsub", "Kademlia", .product(name: "DequeModule", package: "swift-collections")]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
@@ -59,7 +62,8 @@ let package = Package(
         .target(name: "ControlProtocol", dependencies: ["JSON"]),
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
-                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile", "MDNS"]),
+                                                "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile", "MDNS",
+                                                "Kademlia"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
         .testTarget(name: "PingTests", dependencies: ["Ping", "Perf", "TestSupport"]),
         .testTarget(name: "GossipsubTests", dependencies: ["Gossipsub", "Wire", "P2PCrypto", "TestSupport"]),
+        .testTarget(name: "KademliaTests", dependencies: ["Kademlia", "Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "MDNSTests", dependencies: ["MDNS", "Wire", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
