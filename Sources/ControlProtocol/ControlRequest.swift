@@ -35,6 +35,16 @@ public enum ControlCommand: Equatable, Sendable {
     case digest(prefix: String?)
     /// Checks of the node's network state, one finding per line (`p2p-syncctl doctor`).
     case doctor
+    /// The DHT's state: mode, routing table per bucket, records, last bootstrap.
+    case dht
+    /// Finds a peer's addresses through the DHT (an iterative FIND_NODE).
+    case dhtFindPeer(peerID: String)
+    /// Lists the providers of a topic's group key (our topic when nil).
+    case dhtProviders(topic: String?)
+    /// Stores a value record in the DHT (PUT_VALUE to the closest peers).
+    case dhtPut(key: String, value: String)
+    /// Reads a value record from the DHT (GET_VALUE, newest wins).
+    case dhtGet(key: String)
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -53,6 +63,11 @@ public enum ControlCommand: Equatable, Sendable {
         case .perf: "perf"
         case .digest: "digest"
         case .doctor: "doctor"
+        case .dht: "dht"
+        case .dhtFindPeer: "dht-find-peer"
+        case .dhtProviders: "dht-providers"
+        case .dhtPut: "dht-put"
+        case .dhtGet: "dht-get"
         }
     }
 
@@ -65,6 +80,7 @@ public enum ControlCommand: Equatable, Sendable {
         "list": "list", "ls": "list",
         "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
         "digest": "digest", "doctor": "doctor",
+        "dht": "dht", "dht-find-peer": "dht-find-peer", "dht-providers": "dht-providers", "dht-put": "dht-put", "dht-get": "dht-get",
     ]
 }
 
@@ -151,6 +167,11 @@ extension ControlRequest {
             return .perf(peerID: try string("peer"), uploadBytes: try size("upload"), downloadBytes: try size("download"))
         case "digest": return .digest(prefix: try optionalString("prefix"))
         case "doctor": return .doctor
+        case "dht": return .dht
+        case "dht-find-peer": return .dhtFindPeer(peerID: try string("peer"))
+        case "dht-providers": return .dhtProviders(topic: try optionalString("topic"))
+        case "dht-put": return .dhtPut(key: try string("key"), value: try string("value"))
+        case "dht-get": return .dhtGet(key: try string("key"))
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -160,9 +181,12 @@ extension ControlRequest {
         var fields: [String: JSON] = ["command": .string(command.name)]
         if id != .null { fields["id"] = id }
         switch command {
-        case .status, .info, .peers, .doctor: break
+        case .status, .info, .peers, .doctor, .dht: break
         case .put(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
-        case .get(let key), .delete(let key): fields["key"] = .string(key)
+        case .get(let key), .delete(let key), .dhtGet(let key): fields["key"] = .string(key)
+        case .dhtPut(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
+        case .dhtFindPeer(let peer): fields["peer"] = .string(peer)
+        case .dhtProviders(let topic): if let topic { fields["topic"] = .string(topic) }
         case .list(let prefix, let limit):
             if let prefix { fields["prefix"] = .string(prefix) }
             if let limit { fields["limit"] = .int(limit) }

@@ -82,6 +82,7 @@ extension Node {
             "reconcile": reconcileStatusJSON(),
             "clock": clockStatusJSON(),
             "mdns": mdnsService.map(mdnsStatusJSON) ?? ["enabled": false],
+            "dht": dhtStatusJSON(),
         ]
     }
 

@@ -15,6 +15,8 @@ public struct DataDirectory: Sendable {
     public var pidPath: String { path + "/p2p-syncd.pid" }
     public var logPath: String { path + "/p2p-syncd.log" }
     public var peersPath: String { path + "/peers.json" }
+    /// The DHT routing table's peers (issue 12).
+    public var dhtPeersPath: String { path + "/dht-peers.json" }
 
     public init(path: String) { self.path = path }
 

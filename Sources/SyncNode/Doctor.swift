@@ -131,6 +131,7 @@ extension Node {
             }
         }
         clockFindings(&d)
+        dhtFindings(&d)
         let g = gossipService.counters
         if g.invalid > 0 || gossipService.invalidPayloads > 0 || g.oversizeDropped > 0 {
             d.warn("gossip: \(g.invalid) messages refused, \(gossipService.invalidPayloads) bad write messages, \(g.oversizeDropped) too large to forward",

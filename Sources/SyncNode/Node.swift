@@ -40,6 +40,10 @@ public final class Node {
     private var mdns: MDNSService?
     private let book: PeerBook
     private var bookSaveTimer: TimerID?
+    /// The DHT routing table's peers (dht-peers.json), dialed at start so a restarted node
+    /// rejoins the DHT without `--bootstrap`.
+    private let dhtBook: PeerBook
+    private var dhtBookSaveTimer: TimerID?
     var mdnsService: MDNSService? { mdns }
     var gossipService: GossipService { gossip }
     var reconcileService: ReconcileService { reconcile }
@@ -82,7 +86,9 @@ public final class Node {
         startedAt = reactor.now
         control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
         core = NodeCore(identity: key, engine: engine, topic: configuration.topic, loop: reactor, dialer: reactor,
-                        random: NodeRandom(), sink: sink)
+                        random: NodeRandom(), sink: sink,
+                        dht: NodeCore.DHTSettings(serving: Node.dhtServes(configuration), protocolID: configuration.dhtProtocol))
+        dhtBook = PeerBook(path: dir.dhtPeersPath)
         book = PeerBook(path: dir.peersPath)
         if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
 
@@ -96,6 +102,11 @@ public final class Node {
         for entry in book.recent(32) where !given.contains(entry.peer) && entry.peer != peerID {
             dialKnown(entry.peer, entry.record.addresses)
         }
+        core.dht.onTableChanged = { [unowned self] in self.saveDHTPeersSoon() }
+        let saved = dhtBook.recent(DHTService.k).compactMap { entry in
+            entry.record.addresses.first.map { $0.appending(.p2p(entry.peer)) }
+        }
+        core.dht.start(bootstrap: configuration.bootstrap + saved.filter { s in !configuration.bootstrap.contains { $0.peerID == s.peerID } })
         if configuration.mdns {
             let mdns = MDNSService(reactor: reactor, peerID: peerID, addresses: listenAddresses, logger: sink.logger("mdns"))
             mdns.onDiscovered = { [unowned self] peer, addresses in self.discovered(peer, addresses) }
@@ -150,6 +161,33 @@ public final class Node {
             self.bookSaveTimer = nil
             if let error = self.book.save() { self.logger.warning("cannot write \(self.book.path): \(error)") }
         }
+    }
+
+    /// `--dht-mode auto` serves when others can reach us: a listen address that is not loopback.
+    static func dhtServes(_ configuration: NodeConfiguration) -> Bool {
+        switch configuration.dhtMode {
+        case .server: return true
+        case .client: return false
+        case .auto:
+            let hosts = configuration.listenHost == "0.0.0.0" ? InterfaceAddresses.ipv4() : [configuration.listenHost]
+            return hosts.contains { !$0.hasPrefix("127.") }
+        }
+    }
+
+    /// Saves the routing table's peers a second after it changes, in one write.
+    private func saveDHTPeersSoon() {
+        guard dhtBookSaveTimer == nil else { return }
+        dhtBookSaveTimer = reactor.schedule(after: .seconds(1)) { [weak self] in
+            guard let self else { return }
+            self.dhtBookSaveTimer = nil
+            self.saveDHTPeers()
+        }
+    }
+
+    private func saveDHTPeers() {
+        let nowMillis = WallClock.nowMillis()
+        dhtBook.replace(with: core.dht.table.entries.map { ($0.peer, $0.addresses) }, nowMillis: nowMillis)
+        if let error = dhtBook.save() { logger.warning("cannot write \(dhtBook.path): \(error)") }
     }
 
     /// A peer found on the LAN is dialed at once, unless we are connected or dialing already.
@@ -211,6 +249,7 @@ public final class Node {
         engine.commitStaged()
         mdns?.stop()
         if bookSaveTimer != nil, let error = book.save() { logger.warning("cannot write \(book.path): \(error)") }
+        if core.dht.table.count > 0 { saveDHTPeers() }
         core.stop()
         control.stop()
         tcpListener?.close()
@@ -290,16 +329,28 @@ public final class Node {
             session.watchPrefix = prefix ?? ""
             session.send(.success(id: id, result: ["watching": .string(prefix ?? "")]))
         case .connect(let text):
+            func connected(_ connection: PeerConnection) {
+                session.send(.success(id: id, result: [
+                    "peer_id": .string(connection.remotePeer?.description ?? ""),
+                    "address": .string(connection.address.description),
+                    "agent": connection.machine.identified?.agentVersion.map(JSON.string) ?? .null,
+                ]))
+            }
+            if !text.hasPrefix("/"), let peer = try? PeerID(text) {
+                return connectByPeerID(peer) { result in
+                    switch result {
+                    case .success(let connection): connected(connection)
+                    case .failure(let why): fail(.unavailable, "cannot connect to \(peer): \(why)")
+                    }
+                }
+            }
             let address: Multiaddr
-            do { address = try Multiaddr(text) } catch { return fail(.invalidArgument, "\(error)") }
+            do { address = try Multiaddr(text) } catch {
+                return fail(.invalidArgument, "\(error) (give a multiaddr such as /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW..., or a peer ID)")
+            }
             peers.dial(address, keep: true) { result in
                 switch result {
-                case .success(let connection):
-                    session.send(.success(id: id, result: [
-                        "peer_id": .string(connection.remotePeer?.description ?? ""),
-                        "address": .string(connection.address.description),
-                        "agent": connection.machine.identified?.agentVersion.map(JSON.string) ?? .null,
-                    ]))
+                case .success(let connection): connected(connection)
                 case .failure(let error):
                     session.send(.failure(ControlError(.unavailable, "\(error)", id: id)))
                 }
@@ -356,6 +407,8 @@ public final class Node {
             } catch {
                 fail(Node.code(for: error), "\(error)")
             }
+        case .dht, .dhtFindPeer, .dhtProviders, .dhtPut, .dhtGet:
+            handleDHT(request.command, id: id, session: session)
         case .disconnect(let text):
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }

@@ -18,6 +18,12 @@ public struct NodeConfiguration: Sendable {
     /// `--max-clock-skew`: how far ahead of our clock a remote version may be, and how far
     /// ahead of our peers' our clock may be before local writes are refused (issue 17).
     public var maxClockSkewMillis: UInt64 = HybridClock.maxForwardDriftMillis
+    /// `--bootstrap`: DHT peers dialed at start to join the DHT (issue 12).
+    public var bootstrap: [Multiaddr] = []
+    /// `--dht-mode`: whether we answer DHT queries (server) or only ask (client).
+    public var dhtMode: DHTModeSetting = .auto
+    /// `--dht-protocol`: the Kademlia protocol ID (a private DHT uses its own).
+    public var dhtProtocol: String = DHTService.defaultProtocolID
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
                 port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = [],
@@ -31,6 +37,12 @@ public struct NodeConfiguration: Sendable {
         self.logFilter = logFilter
         self.peers = peers
     }
+}
+
+/// `--dht-mode`: auto is server when we listen on an address others can reach (not loopback
+/// only), else client; a client asks the DHT but does not advertise or answer the protocol.
+public enum DHTModeSetting: String, Sendable, CaseIterable {
+    case auto, server, client
 }
 
 /// The product's version, announced as `p2p-sync/<version>` (Identify agentVersion).

@@ -15,6 +15,7 @@ final class NodeCore {
     let gossip: GossipService
     let reconcile: ReconcileService
     let clock: ClockService
+    let dht: DHTService
     /// A connection was identified (the daemon records its addresses in peers.json).
     var onConnected: ((PeerConnection) -> Void)?
     /// Handler events no service owns (ping and perf answers to control requests).
@@ -22,13 +23,21 @@ final class NodeCore {
 
     /// - Parameter makeKey: X25519 keys for Noise (libsodium's generator unless a simulation
     ///   derives them from its seed).
+    /// How this node takes part in the DHT: whether it answers queries, and the protocol ID.
+    struct DHTSettings {
+        var serving = true
+        var protocolID = DHTService.defaultProtocolID
+    }
+
     init(identity: Ed25519PrivateKey, engine: SyncEngine, topic: String, loop: NodeLoop, dialer: StreamDialer,
-         random: NodeRandom, sink: LogSink, makeKey: @escaping () -> X25519KeyPair = { .generate() }) {
+         random: NodeRandom, sink: LogSink, dht settings: DHTSettings = DHTSettings(),
+         wallNanos: @escaping () -> UInt64 = { WallClock.nowMillis() &* 1_000_000 },
+         makeKey: @escaping () -> X25519KeyPair = { .generate() }) {
         peerID = identity.publicKey.peerID
         self.engine = engine
         self.random = random
         let local = LocalIdentity(identity: identity, noiseStatic: makeKey(), agentVersion: ProductVersion.agent)
-        peers = PeerManager(loop: loop, dialer: dialer, local: local, registry: NodeCore.protocols(), random: random,
+        peers = PeerManager(loop: loop, dialer: dialer, local: local, registry: NodeCore.protocols(dht: settings), random: random,
                             logger: sink.logger("swarm"), makeEphemeral: makeKey)
         gossip = GossipService(topic: topic, identity: identity, loop: loop, engine: engine, logger: sink.logger("gossip"),
                                seed: random.next())
@@ -36,11 +45,13 @@ final class NodeCore {
                                      peers: { [unowned peers] in peers.connectedPeers })
         clock = ClockService(loop: loop, engine: engine, logger: sink.logger("clock"),
                              peers: { [unowned peers] in peers.connectedPeers })
+        dht = DHTService(local: peerID, serving: settings.serving, protocolID: settings.protocolID, topic: topic, loop: loop,
+                         peers: peers, logger: sink.logger("dht"), random: random, wallNanos: wallNanos)
         peers.onEvent = { [unowned self] event in self.route(event) }
     }
 
     /// Every protocol a node speaks: one registration each.
-    static func protocols() -> ProtocolRegistry {
+    static func protocols(dht: DHTSettings = DHTSettings()) -> ProtocolRegistry {
         ProtocolRegistry([
             IdentifyHandler.registration(),
             IdentifyHandler.pushRegistration(),
@@ -49,6 +60,7 @@ final class NodeCore {
             PubsubHandler.registration(),
             ReconcileHandler.registration(),
             ClockHandler.registration(),
+            KadHandler.registration(protocolID: dht.protocolID, serving: dht.serving),
         ])
     }
 
@@ -58,6 +70,7 @@ final class NodeCore {
         case .connected(let connection):
             reconcile.identified(connection)
             clock.identified(connection)
+            dht.identified(connection)
             onConnected?(connection)
         case .closed(let connection, _):
             gossip.connectionClosed(connection)
@@ -67,6 +80,7 @@ final class NodeCore {
             case let p as PubsubHandler.Event: gossip.handle(p, from: connection)
             case let r as ReconcileHandler.Event: reconcile.handle(r, stream: e.stream, on: connection)
             case let c as ClockHandler.Event: clock.handle(c, stream: e.stream, on: connection)
+            case let k as KadHandler.Event: dht.handle(k, stream: e.stream, on: connection)
             default: onRequestEvent?(connection, e)
             }
         }
@@ -76,6 +90,7 @@ final class NodeCore {
         gossip.stop()
         reconcile.stop()
         clock.stop()
+        dht.stop()
         peers.closeAll()
     }
 }

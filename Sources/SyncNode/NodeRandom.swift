@@ -21,6 +21,8 @@ final class NodeRandom {
     }
 
     func next() -> UInt64 { generator.next() }
+    /// A generator of its own, seeded from this one (for machines that take an `inout` one).
+    func splitMix() -> SplitMix64 { SplitMix64(seed: generator.next()) }
     func double(in range: ClosedRange<Double>) -> Double { Double.random(in: range, using: &generator) }
     func element<C: Collection>(of collection: C) -> C.Element? { collection.randomElement(using: &generator) }
 }

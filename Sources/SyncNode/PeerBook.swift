@@ -50,6 +50,12 @@ final class PeerBook {
         }
     }
 
+    /// Holds exactly these peers from now on (the DHT's table, whole).
+    func replace(with peers: [(PeerID, [Multiaddr])], nowMillis: UInt64) {
+        records = [:]
+        for (peer, addresses) in peers { saw(peer, addresses: addresses, nowMillis: nowMillis) }
+    }
+
     /// The most recently seen peers first.
     func recent(_ count: Int) -> [(peer: PeerID, record: Record)] {
         records.sorted { $0.value.lastSeenMillis > $1.value.lastSeenMillis }.prefix(count).map { ($0.key, $0.value) }

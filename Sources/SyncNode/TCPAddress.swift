@@ -27,6 +27,17 @@ enum TCPAddress {
         return try? Multiaddr("/\(host.contains(":") ? "ip6" : "ip4")/\(host)/tcp/\(port)")
     }
 
+    /// An address on 127.0.0.0/8 or ::1: reachable only from the same host.
+    static func isLoopback(_ address: Multiaddr) -> Bool {
+        address.components.contains { component in
+            switch component {
+            case .ip4(let bytes): bytes.first == 127
+            case .ip6(let bytes): bytes == [UInt8](repeating: 0, count: 15) + [1]
+            default: false
+            }
+        }
+    }
+
     /// "1.2.3.4" or "::1" for an ip4/ip6 component, formatted by the multiaddr codec.
     static func hostText(_ component: MultiaddrComponent) -> String? {
         switch component {

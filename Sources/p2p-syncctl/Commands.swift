@@ -64,9 +64,10 @@ struct Watch: ControlRequestCommand {
 }
 
 struct Connect: ControlRequestCommand {
-    static let configuration = CommandConfiguration(abstract: "Dial a peer, e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW...")
+    static let configuration = CommandConfiguration(
+        abstract: "Dial a peer by address, e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW..., or by peer ID alone (found through the DHT).")
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The peer's multiaddr.") var multiaddr: String
+    @Argument(help: "The peer's multiaddr, or its peer ID.") var multiaddr: String
     var controlCommand: ControlCommand { .connect(multiaddr: multiaddr) }
 }
 
@@ -119,4 +120,51 @@ struct Doctor: ControlRequestCommand {
         discussion: "Each finding is one line: OK, WARN or FAIL, what was seen, and what to do about it.")
     @OptionGroup var globals: GlobalOptions
     var controlCommand: ControlCommand { .doctor }
+}
+
+/// `p2p-syncctl dht ...`: the Kademlia DHT that finds group members beyond the LAN.
+struct Dht: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the DHT (mode, routing table, records, last bootstrap) or query it.",
+        discussion: """
+            The DHT (libp2p Kademlia) finds the members of this node's topic beyond the LAN: each node
+            provides the key SHA-256("p2p-sync/" + topic) and looks up the other providers.
+            """,
+        subcommands: [DhtShow.self, DhtFindPeer.self, DhtProviders.self, DhtPut.self, DhtGet.self],
+        defaultSubcommand: DhtShow.self)
+}
+
+struct DhtShow: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Mode, routing table per bucket, stored records, last bootstrap.")
+    @OptionGroup var globals: GlobalOptions
+    var controlCommand: ControlCommand { .dht }
+}
+
+struct DhtFindPeer: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "find-peer", abstract: "Find a peer's addresses through the DHT (FIND_NODE).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The peer ID (12D3KooW..., 16Uiu2..., Qm...).") var peerID: String
+    var controlCommand: ControlCommand { .dhtFindPeer(peerID: peerID) }
+}
+
+struct DhtProviders: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "providers", abstract: "List the nodes that provide a topic (this node's topic by default).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The topic name.") var topic: String?
+    var controlCommand: ControlCommand { .dhtProviders(topic: topic) }
+}
+
+struct DhtPut: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "put", abstract: "Store a value record (up to 64 KiB) at the peers closest to KEY.")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The record key (UTF-8).") var key: String
+    @Argument(help: "The value (UTF-8).") var value: String
+    var controlCommand: ControlCommand { .dhtPut(key: key, value: value) }
+}
+
+struct DhtGet: ControlRequestCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Read a value record from the DHT (the newest of those found).")
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The record key (UTF-8).") var key: String
+    var controlCommand: ControlCommand { .dhtGet(key: key) }
 }

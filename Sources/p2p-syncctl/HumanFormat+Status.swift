@@ -37,9 +37,21 @@ extension HumanFormat {
         if let reconcile = take("reconcile") { lines += reconcileLines(reconcile) }
         if let mdns = take("mdns") { lines.append("mdns: " + mdnsLine(mdns)) }
         if let clock = take("clock") { lines.append("clock: " + clockLine(clock)) }
+        if let dht = take("dht") { lines.append("dht: " + dhtLine(dht)) }
         // Whatever else the daemon sends, in a stable order.
         for key in rest.keys.sorted() { lines.append("\(label(key)): \(text(rest[key]!))") }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// `server mode, 12 peers in the routing table, bootstrap ok: ..., 4 group providers`
+    static func dhtLine(_ json: JSON) -> String {
+        guard var d = json.objectValue else { return text(json) }
+        var parts: [String] = []
+        if let mode = d.removeValue(forKey: "mode")?.stringValue { parts.append("\(mode) mode") }
+        if let n = d.removeValue(forKey: "routing_table")?.intValue { parts.append("\(count(Int(n), "peer")) in the routing table") }
+        if let b = d.removeValue(forKey: "bootstrap")?.stringValue { parts.append("bootstrap \(b)") } else { parts.append("not bootstrapped") }
+        if let n = d.removeValue(forKey: "group_providers")?.intValue { parts.append("\(n) group provider\(n == 1 ? "" : "s") found") }
+        return (parts + pairs(d)).joined(separator: ", ")
     }
 
     /// `topic p2p-sync, mesh 3 peers (12D3…, …), 5 topic peers, published 12, received 40 (3 duplicates, 0 invalid), queued 0, ...`

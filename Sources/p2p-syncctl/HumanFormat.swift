@@ -56,11 +56,50 @@ enum HumanFormat {
             return "\(result["digest"]?.stringValue ?? "?")  \(result["items"]?.intValue ?? 0) keys (tombstones included)\n"
         case .status:
             return status(result)
+        case .dht:
+            return dht(result)
+        case .dhtFindPeer(let peer):
+            let addresses = result["addrs"]?.arrayValue ?? []
+            return "\(peer):\n" + addresses.map { "  \(text($0))\n" }.joined()
+        case .dhtProviders:
+            let providers = result["providers"]?.arrayValue ?? []
+            var out = "providers of topic \"\(result["topic"]?.stringValue ?? "?")\" (\(result["key"]?.stringValue ?? "?")): \(providers.count)\n"
+            for p in providers {
+                let connected = p["connected"]?.boolValue == true ? "  connected" : ""
+                out += "  \(p["peer_id"]?.stringValue ?? "?")\(connected)  \((p["addrs"]?.arrayValue ?? []).map(text).joined(separator: " "))\n"
+            }
+            return out
+        case .dhtPut(let key, _):
+            return "stored \(key) in the DHT at \(result["stored_at"]?.intValue ?? 0) peer(s)\n"
+        case .dhtGet:
+            return (result["value"]?.stringValue ?? "") + "\n"
         case .connect:
             return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:
             return fields(result)
         }
+    }
+
+    /// `p2p-syncctl dht`: mode, table per bucket, records, the last bootstrap and group lookup.
+    static func dht(_ result: JSON) -> String {
+        var lines: [String] = []
+        lines.append("mode: \(result["mode"]?.stringValue ?? "?") (\(result["protocol"]?.stringValue ?? "?"))")
+        let buckets = (result["buckets"]?.arrayValue ?? []).map { "\($0["bucket"]?.intValue ?? 0):\($0["peers"]?.intValue ?? 0)" }
+        lines.append("routing table: \(result["routing_table"]?.intValue ?? 0) peers" + (buckets.isEmpty ? "" : " (bucket:peers \(buckets.joined(separator: " ")))"))
+        lines.append("records: \(result["records"]?.intValue ?? 0) values, \(result["provider_keys"]?.intValue ?? 0) provider keys")
+        lines.append("group key: \(result["group_key"]?.stringValue ?? "?")")
+        if let b = result["last_bootstrap"] {
+            lines.append("last bootstrap: \(b["seconds_ago"]?.intValue ?? 0) s ago, \(b["outcome"]?.stringValue ?? "?")")
+        } else {
+            lines.append("last bootstrap: none yet")
+        }
+        if let g = result["last_group_lookup"] {
+            lines.append("last group lookup: \(g["seconds_ago"]?.intValue ?? 0) s ago, \(g["providers"]?.intValue ?? 0) providers, \(g["dialed"]?.intValue ?? 0) dialed")
+        }
+        let boot = result["bootstrap_peers"]?.arrayValue ?? []
+        if !boot.isEmpty { lines.append("bootstrap peers:"); lines += boot.map { "  \(text($0))" } }
+        lines.append("lookups run: \(result["lookups"]?.intValue ?? 0)")
+        return lines.map { $0 + "\n" }.joined()
     }
 
     /// `+300.0 s`, `-0.4 s` from milliseconds.

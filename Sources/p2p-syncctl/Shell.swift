@@ -72,9 +72,13 @@ struct Shell: ParsableCommand {
           del KEY                delete (also: rm)
           list [PREFIX]          keys and values (also: ls)
           watch [PREFIX]         follow changes until Ctrl-C
-          connect MULTIADDR      dial a peer
+          connect MULTIADDR      dial a peer (or connect PEER_ID: found through the DHT)
           disconnect PEER_ID     close a peer's connection
           ping PEER_ID [--count N]  round-trip time to a connected peer
+          dht                    DHT mode, routing table, records, last bootstrap
+          dht find-peer PEER_ID  a peer's addresses through the DHT
+          dht providers [TOPIC]  the nodes that provide a topic
+          dht put KEY VALUE      store a value record in the DHT (dht get KEY reads it)
           help                   this list
           exit                   leave (also: quit, Ctrl-D)
         quote values with spaces: add greeting "hello world"

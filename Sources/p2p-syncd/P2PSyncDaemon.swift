@@ -53,6 +53,18 @@ struct P2PSyncDaemon: ParsableCommand {
             help: ArgumentHelp("Clock limit in seconds (decimals allowed). A write whose version is further ahead of this node's clock when first seen is refused for good; while this node's clock is further ahead of the median of its peers', local writes (add, del) are refused: fix the clock (NTP, timedatectl).", valueName: "seconds"))
     var maxClockSkew: Double = 60
 
+    @Option(name: .customLong("bootstrap"),
+            help: ArgumentHelp("Join the DHT through this peer (repeatable), e.g. /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...: nodes of the same topic then find each other beyond the LAN.", valueName: "multiaddr"))
+    var bootstrap: [String] = []
+
+    @Option(name: .customLong("dht-mode"),
+            help: ArgumentHelp("server (answer DHT queries), client (only ask) or auto: server when listening on an address other than loopback.", valueName: "mode"))
+    var dhtMode: String = "auto"
+
+    @Option(name: .customLong("dht-protocol"),
+            help: ArgumentHelp("Kademlia protocol ID; a private DHT uses its own, e.g. /p2p-sync/kad/1.0.0.", valueName: "id"))
+    var dhtProtocol: String = "/ipfs/kad/1.0.0"
+
     @Flag(help: "Run in the background: pid file and log file in the data directory.")
     var detach = false
 
@@ -79,6 +91,21 @@ struct P2PSyncDaemon: ParsableCommand {
                     throw ValidationError("--peer \(text): \(error)")
                 }
             }
+            var bootstrapAddresses: [Multiaddr] = []
+            for text in bootstrap {
+                do { bootstrapAddresses.append(try Multiaddr(text)) } catch {
+                    throw ValidationError("--bootstrap \(text): \(error)")
+                }
+                guard bootstrapAddresses.last?.peerID != nil else {
+                    throw ValidationError("--bootstrap \(text): the address must end in /p2p/<peer ID>, so the DHT knows whom it reached")
+                }
+            }
+            guard let mode = DHTModeSetting(rawValue: dhtMode) else {
+                throw ValidationError("--dht-mode \(dhtMode): give server, client or auto")
+            }
+            guard dhtProtocol.hasPrefix("/"), dhtProtocol.utf8.count < 128, !dhtProtocol.contains("\n") else {
+                throw ValidationError("--dht-protocol \(dhtProtocol): a protocol ID starts with / and fits one line, e.g. /ipfs/kad/1.0.0")
+            }
             guard maxClockSkew.isFinite, maxClockSkew >= 0.001, maxClockSkew <= 86_400 else {
                 throw ValidationError("--max-clock-skew \(maxClockSkew): give seconds between 0.001 and 86400 (default 60)")
             }
@@ -86,6 +113,9 @@ struct P2PSyncDaemon: ParsableCommand {
                                                   port: port, topic: topic, logFilter: filter, peers: peerAddresses,
                                                   mdns: !noMDNS)
             configuration.maxClockSkewMillis = UInt64((maxClockSkew * 1000).rounded())
+            configuration.bootstrap = bootstrapAddresses
+            configuration.dhtMode = mode
+            configuration.dhtProtocol = dhtProtocol
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

@@ -23,7 +23,9 @@ import Testing
         let commands: [ControlCommand] = [.status, .info, .peers, .put(key: "k\n", value: "v \"q\""), .get(key: "é"),
                                           .delete(key: "x"), .list(prefix: "p", limit: 2), .list(prefix: nil, limit: nil),
                                           .watch(prefix: "w"), .connect(multiaddr: "/ip4/1.2.3.4/tcp/5"), .disconnect(peerID: "p"),
-                                          .ping(peerID: "p", count: 3)]
+                                          .ping(peerID: "p", count: 3), .dht, .dhtFindPeer(peerID: "12D3"),
+                                          .dhtProviders(topic: nil), .dhtProviders(topic: "t"), .dhtPut(key: "k", value: "v"),
+                                          .dhtGet(key: "k")]
         for (i, command) in commands.enumerated() {
             let request = ControlRequest(id: .int(i), command: command)
             #expect(try ControlRequest.parse(line: request.encoded()) == request)
@@ -44,6 +46,8 @@ import Testing
         #expect(code(#"{"command":"list","limit":0}"#) == .invalidArgument)
         #expect(code(#"{"command":"list","limit":"3"}"#) == .invalidArgument)
         #expect(code(#"{"command":"ping","peer":"p","count":0}"#) == .invalidArgument)
+        #expect(code(#"{"command":"dht-find-peer"}"#) == .invalidArgument)
+        #expect(code(#"{"command":"dht-put","key":"k"}"#) == .invalidArgument)
         do {
             _ = try parse(#"{"id":"abc","command":"get"}"#)
             Issue.record("expected an error")

@@ -1,0 +1,114 @@
+import Kademlia
+import Wire
+
+/// What the node does with the DHT: announce and find its group, find a peer's addresses,
+/// put and get value records. Each is a lookup (DHTService) and a few requests after it.
+extension DHTService {
+    /// Announces us as a provider of the group key to the k peers closest to it (and to our
+    /// own store when we serve), then again every 22 hours.
+    func provideGroup() {
+        let me = KadPeer(id: local, addresses: peers.listenAddresses.map(\.withoutPeerID), connection: .connected)
+        if serving { server.addLocalProvider(key: groupKey, provider: me, now: wallNanos()) }
+        lookup(.findNode, key: groupKey) { [weak self] result in
+            guard let self else { return }
+            var sent = 0
+            let message = KadMessage(type: .addProvider, key: self.groupKey, providerPeers: [me])
+            for candidate in result.closest {
+                self.request(message, to: candidate.peer, addresses: candidate.addresses) { _ in }
+                sent += 1
+            }
+            self.logger.debug("DHT: provided the group key to \(sent) peer(s)")
+        }
+        scheduleRepublish()
+    }
+
+    /// Looks up the group's providers and dials those we are not connected to.
+    func findGroup() {
+        findProviders(key: groupKey) { [weak self] providers in
+            guard let self else { return }
+            var dialed = 0
+            for (peer, addresses) in providers where peer != self.local && !self.peers.isConnectedOrDialing(peer) {
+                let candidates = DHTService.dialOrder(addresses.map(\.withoutPeerID).filter(DHTService.dialable))
+                guard !candidates.isEmpty else { continue }
+                dialed += 1
+                self.dial(peer, candidates[...]) { _ in }
+            }
+            self.lastGroupLookup = (self.loop.now, providers.count, dialed)
+            if dialed > 0 || self.peers.connectedPeers.count > 0 { self.lonelyDelay = DHTService.lonelyLookupInterval }
+            self.logger.debug("DHT: \(providers.count) group provider(s) found, \(dialed) dialed")
+        }
+    }
+
+    /// The providers of `key`: our own store's and those a GET_PROVIDERS lookup collects.
+    func findProviders(key: [UInt8], completion: @escaping ([PeerID: [Multiaddr]]) -> Void) {
+        var found: [PeerID: [Multiaddr]] = [:]
+        for provider in server.providers(for: key, now: wallNanos()) { found[provider.id] = provider.addresses }
+        lookup(.getProviders, key: key) { result in
+            for (peer, addresses) in result.providers where found[peer] == nil { found[peer] = addresses }
+            completion(found)
+        }
+    }
+
+    /// A peer's addresses: from a connection, the table, or an iterative FIND_NODE that stops
+    /// as soon as an answer names the peer with addresses.
+    func findPeer(_ peer: PeerID, completion: @escaping (Result<[Multiaddr], DHTError>) -> Void) {
+        if let connection = peers.connection(to: peer) {
+            return completion(.success([connection.address.withoutPeerID] + (connection.machine.identified?.listenAddrs ?? [])))
+        }
+        let known = table.addresses(of: peer)
+        if !known.isEmpty { return completion(.success(known)) }
+        var found: [Multiaddr] = []
+        lookup(.findNode, key: peer.bytes, enough: { _ in !found.isEmpty }, observe: { message in
+            for p in message.closerPeers where p.id == peer && !p.addresses.isEmpty { found = p.addresses }
+        }) { result in
+            if !found.isEmpty { return completion(.success(found)) }
+            completion(.failure(.requestFailed("\(peer) not found: \(result.answered) peer(s) answered, \(result.failed) failed, \(result.queries) asked")))
+        }
+    }
+
+    /// PUT_VALUE to the k closest peers that answer (and to our own store when we serve).
+    func putValue(key: [UInt8], value: [UInt8], completion: @escaping (Result<Int, DHTError>) -> Void) {
+        let record = KadRecord(key: key, value: value, timeReceived: nil)
+        if serving {
+            if case .refuse(let why) = server.respond(to: KadMessage(type: .putValue, key: key, record: record), from: local,
+                                                      now: wallNanos(), closestPeers: { _, _ in [] }) {
+                return completion(.failure(.requestFailed(why)))
+            }
+        }
+        lookup(.findNode, key: key) { [weak self] result in
+            guard let self else { return }
+            let targets = result.closest
+            guard !targets.isEmpty else {
+                return completion(self.serving ? .success(0) : .failure(.requestFailed("no DHT peer answered")))
+            }
+            var pending = targets.count
+            var stored = 0
+            for candidate in targets {
+                self.request(KadMessage(type: .putValue, key: key, record: record), to: candidate.peer,
+                             addresses: candidate.addresses) { outcome in
+                    if case .success(let reply?) = outcome, reply.record?.value == value { stored += 1 }
+                    pending -= 1
+                    if pending == 0 { completion(.success(stored)) }
+                }
+            }
+        }
+    }
+
+    /// GET_VALUE from the closest peers; the newest record (by `timeReceived`) wins.
+    func getValue(key: [UInt8], completion: @escaping (Result<KadRecord, DHTError>) -> Void) {
+        var records: [KadRecord] = []
+        if let own = server.value(for: key, now: wallNanos()) { records.append(own) }
+        lookup(.getValue, key: key) { result in
+            records += result.records
+            guard let best = KadRecord.newest(records) else {
+                return completion(.failure(.requestFailed("no value for this key: \(result.answered) peer(s) answered, \(result.failed) failed")))
+            }
+            completion(.success(best))
+        }
+    }
+
+    private func scheduleRepublish() {
+        if let timer = republishTimer { loop.cancel(timer) }
+        republishTimer = loop.after(DHTService.republishInterval) { [weak self] in self?.provideGroup() }
+    }
+}
