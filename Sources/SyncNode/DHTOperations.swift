@@ -8,7 +8,7 @@ extension DHTService {
     /// own store when we serve), then again every 22 hours.
     func provideGroup() {
         let me = KadPeer(id: local, addresses: peers.listenAddresses.map(\.withoutPeerID), connection: .connected)
-        if serving { server.addLocalProvider(key: groupKey, provider: me, now: wallNanos()) }
+        if serving { try? server.store.addProvider(key: groupKey, peer: local, addresses: me.addresses, from: nil, now: wallNanos()) }
         lookup(.findNode, key: groupKey) { [weak self] result in
             guard let self else { return }
             var sent = 0
@@ -42,7 +42,9 @@ extension DHTService {
     /// The providers of `key`: our own store's and those a GET_PROVIDERS lookup collects.
     func findProviders(key: [UInt8], completion: @escaping ([PeerID: [Multiaddr]]) -> Void) {
         var found: [PeerID: [Multiaddr]] = [:]
-        for provider in server.providers(for: key, now: wallNanos()) { found[provider.id] = provider.addresses }
+        for provider in server.store.providers(forKey: key, now: wallNanos()) where provider.peer != local {
+            found[provider.peer] = provider.addresses
+        }
         lookup(.getProviders, key: key) { result in
             for (peer, addresses) in result.providers where found[peer] == nil { found[peer] = addresses }
             completion(found)
@@ -55,7 +57,7 @@ extension DHTService {
         if let connection = peers.connection(to: peer) {
             return completion(.success([connection.address.withoutPeerID] + (connection.machine.identified?.listenAddrs ?? [])))
         }
-        let known = table.addresses(of: peer)
+        let known = table.entry(for: peer)?.addresses ?? []
         if !known.isEmpty { return completion(.success(known)) }
         var found: [Multiaddr] = []
         lookup(.findNode, key: peer.bytes, enough: { _ in !found.isEmpty }, observe: { message in
@@ -72,7 +74,7 @@ extension DHTService {
         if serving {
             if case .refuse(let why) = server.respond(to: KadMessage(type: .putValue, key: key, record: record), from: local,
                                                       now: wallNanos(), closestPeers: { _, _ in [] }) {
-                return completion(.failure(.requestFailed(why)))
+                return completion(.failure(.requestFailed("\(why)")))
             }
         }
         lookup(.findNode, key: key) { [weak self] result in
@@ -97,10 +99,10 @@ extension DHTService {
     /// GET_VALUE from the closest peers; the newest record (by `timeReceived`) wins.
     func getValue(key: [UInt8], completion: @escaping (Result<KadRecord, DHTError>) -> Void) {
         var records: [KadRecord] = []
-        if let own = server.value(for: key, now: wallNanos()) { records.append(own) }
+        if let own = server.store.value(forKey: key, now: wallNanos()) { records.append(own) }
         lookup(.getValue, key: key) { result in
             records += result.records
-            guard let best = KadRecord.newest(records) else {
+            guard let best = DHTService.newest(records) else {
                 return completion(.failure(.requestFailed("no value for this key: \(result.answered) peer(s) answered, \(result.failed) failed")))
             }
             completion(.success(best))
@@ -110,5 +112,16 @@ extension DHTService {
     private func scheduleRepublish() {
         if let timer = republishTimer { loop.cancel(timer) }
         republishTimer = loop.after(DHTService.republishInterval) { [weak self] in self?.provideGroup() }
+    }
+}
+
+extension DHTService {
+    /// Newest wins: the record with the latest `timeReceived` (RFC 3339 UTC text of one width
+    /// sorts as time does); records without one lose to any with one, the first found among equals.
+    static func newest(_ records: [KadRecord]) -> KadRecord? {
+        records.reduce(nil as KadRecord?) { best, record in
+            guard let best else { return record }
+            return (record.timeReceived ?? "") > (best.timeReceived ?? "") ? record : best
+        }
     }
 }

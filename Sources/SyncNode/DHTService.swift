@@ -3,6 +3,7 @@ import P2PCrypto
 import Reactor
 import Swarm
 import Wire
+import Yamux
 
 /// The node's Kademlia DHT (issue 12; libp2p-wire.md section 8): the routing table, the
 /// records we hold for others, requests to peers, and the lookups built on them. It finds the
@@ -70,7 +71,7 @@ final class DHTService {
         self.protocolID = protocolID
         self.topic = topic
         groupKey = DHTService.groupKey(topic: topic)
-        table = RoutingTable(local: local)
+        table = RoutingTable(localPeer: local)
         server = KadServer()
         self.loop = loop
         self.peers = peers
@@ -146,12 +147,11 @@ final class DHTService {
         refreshTimer = loop.after(DHTService.refreshInterval) { [weak self] in self?.refresh() }
         guard table.count > 0 else { return }
         lookup(.findNode, key: local.bytes) { _ in }
-        for bucket in table.staleBuckets(now: now, olderThan: UInt64(DHTService.refreshInterval.nanoseconds)) {
+        for bucket in table.staleBuckets(now: now) where bucket <= RoutingTable.maxRefreshBucket {
             var generator = random.splitMix()
-            guard let key = table.refreshKey(forBucket: bucket, random: &generator) else { continue }
-            lookup(.findNode, key: key) { _ in }
+            lookup(.findNode, key: table.refreshKey(forBucket: bucket, random: &generator)) { _ in }
         }
-        server.expire(now: wallNanos())
+        server.store.expire(now: wallNanos())
     }
 
     /// A lookup of our own ID: it fills the table with our neighbours and tells them about us.
@@ -182,7 +182,10 @@ final class DHTService {
     func identified(_ connection: PeerConnection) {
         guard let peer = connection.remotePeer, let info = connection.machine.identified else { return }
         guard info.protocols.contains(protocolID) else {
-            if table.remove(peer) { onTableChanged?() }
+            if table.contains(peer) {
+                table.remove(peer)
+                onTableChanged?()
+            }
             return
         }
         var addresses: [Multiaddr] = []
@@ -206,7 +209,7 @@ final class DHTService {
 
     /// A full bucket's least-recently-seen peer must answer a request to keep its place.
     private func check(_ peer: PeerID) {
-        let addresses = table.addresses(of: peer)
+        let addresses = table.entry(for: peer)?.addresses ?? []
         request(KadMessage(type: .findNode, key: local.bytes), to: peer, addresses: addresses) { [weak self] result in
             guard let self else { return }
             let alive: Bool
@@ -331,7 +334,7 @@ final class DHTService {
         let target = KadKey(hashing: key)
         table.markLookup(bucket: min(target.commonPrefixLength(with: KadKey(peer: local)), RoutingTable.bucketCount - 1), now: now)
         let seeds = table.closest(to: target, count: DHTService.k).map { Lookup.Candidate(peer: $0.peer, addresses: $0.addresses) }
-        let machine = Lookup(target: key, local: local, seeds: seeds, now: now)
+        let machine = Lookup(target: key, localPeer: local, seeds: seeds, now: now)
         nextLookup += 1
         lookupsRun += 1
         lookups[nextLookup] = RunningLookup(machine: machine, kind: kind, key: key, enough: enough, observe: observe,

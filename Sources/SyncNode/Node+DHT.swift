@@ -59,22 +59,24 @@ extension Node {
     }
 
     /// `connect PEER_ID`: the address comes from the DHT.
-    func connectByPeerID(_ peer: PeerID, completion: @escaping (Result<PeerConnection, String>) -> Void) {
+    func connectByPeerID(_ peer: PeerID, completion: @escaping (Result<PeerConnection, DHTError>) -> Void) {
         if let existing = peers.connection(to: peer) { return completion(.success(existing)) }
         dht.findPeer(peer) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let addresses):
                 let candidates = DHTService.dialOrder(addresses.map(\.withoutPeerID).filter(DHTService.dialable))
-                guard !candidates.isEmpty else { return completion(.failure("the DHT knows \(peer) only at addresses we cannot dial")) }
+                guard !candidates.isEmpty else {
+                    return completion(.failure(.requestFailed("the DHT knows \(peer) only at addresses we cannot dial")))
+                }
                 self.dht.dial(peer, candidates[...]) { outcome in
                     switch outcome {
                     case .success(let connection): completion(.success(connection))
-                    case .failure(let error): completion(.failure("\(error)"))
+                    case .failure(let error): completion(.failure(error))
                     }
                 }
             case .failure(let error):
-                completion(.failure("\(error)"))
+                completion(.failure(error))
             }
         }
     }
@@ -90,8 +92,8 @@ extension Node {
             "protocol": .string(dht.protocolID),
             "routing_table": .int(dht.table.count),
             "buckets": .array(buckets),
-            "records": .int(dht.server.store.valueCount),
-            "provider_keys": .int(dht.server.store.providerKeyCount),
+            "records": .int(dht.server.store.records.count),
+            "provider_keys": .int(dht.server.store.providers.count),
             "group_key": .string(DHTService.groupCID(topic: configuration.topic)),
             "bootstrap_peers": .array(dht.bootstrapPeers.map { .string($0.description) }),
             "lookups": .int(dht.lookupsRun),

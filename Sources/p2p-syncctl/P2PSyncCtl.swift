@@ -98,8 +98,17 @@ struct P2PSyncCtl: ParsableCommand {
             // Only global options (or help/version flags): the default command, the prompt.
             return rest.isEmpty ? ["shell"] + leading : rest + leading
         }
+        // A command with subcommands (`dht find-peer ID`): the options go after the subcommand.
+        if let group = groupCommands[command], rest.count > 1, group.contains(rest[1]) {
+            return [command, rest[1]] + leading + rest.dropFirst(2)
+        }
         return [command] + leading + rest.dropFirst()
     }
+
+    /// Commands that have subcommands, and the subcommands' names.
+    static let groupCommands: [String: Set<String>] = [
+        "dht": Set(Dht.configuration.subcommands.map { $0._commandName }),
+    ]
 
     /// ArgumentParser's own exit code for usage errors is 64; ours is 2 (DESIGN.md section 1).
     static func exit(withCode error: Error) -> Never {

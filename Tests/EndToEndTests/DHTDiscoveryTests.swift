@@ -10,7 +10,7 @@ struct DHTDiscoveryTests {
     static func dht(_ node: DaemonHarness) throws -> JSON { try GossipReplicationTests.call(node, .dht) }
 
     static func topicPeers(_ node: DaemonHarness) -> Int {
-        ((try? GossipReplicationTests.gossip(node))?["topic_peers"]?.intValue) ?? 0
+        Int(((try? GossipReplicationTests.gossip(node))?["topic_peers"]?.intValue) ?? 0)
     }
 
     /// Thirty daemons, each bootstrapped from one of the first three, join one gossip mesh
@@ -63,7 +63,7 @@ struct DHTDiscoveryTests {
         })
         let found = try c.ctl("dht", "find-peer", idB)
         #expect(found.status == 0, "\(found.stderr)")
-        #expect(found.stdout.contains("/tcp/"), found.stdout)
+        #expect(found.stdout.contains("/tcp/"), "\(found.stdout)")
         let connected = try c.ctl("connect", idB)
         #expect(connected.status == 0, "\(connected.stderr)")
         #expect(connected.stdout.contains(idB))
@@ -75,11 +75,11 @@ struct DHTDiscoveryTests {
         #expect(put.status == 0, "\(put.stderr)")
         let got = try c.ctl("--json", "dht", "get", "greeting")
         #expect(got.status == 0, "\(got.stderr)")
-        #expect(got.stdout.contains("hello from b"), got.stdout)
+        #expect(got.stdout.contains("hello from b"), "\(got.stdout)")
 
         let unknown = try c.ctl("dht", "find-peer", "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo")
         #expect(unknown.status == 1)
-        #expect(unknown.stderr.contains("not found"), unknown.stderr)
+        #expect(unknown.stderr.contains("not found"), "\(unknown.stderr)")
         let bad = try c.ctl("dht", "find-peer", "nonsense")
         #expect(bad.status != 0)
     }
