@@ -7,7 +7,7 @@
 import PackageDescription
 
 let targets = [
-    "ConnectionFuzz", "ControlRequestFuzz", "GossipRouterFuzz", "IdentifyFuzz", "JSONFuzz", "KeyProtobufFuzz", "MDNSFuzz",
+    "ConnectionFuzz", "ControlRequestFuzz", "GossipRouterFuzz", "IdentifyFuzz", "JSONFuzz", "KadMessageFuzz", "KeyProtobufFuzz", "MDNSFuzz",
     "MultiaddrBinaryFuzz", "MultiaddrTextFuzz", "MultistreamFuzz", "PeerIDFuzz", "ProtobufReaderFuzz",
     "PubsubRPCFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
 ]

@@ -84,6 +84,10 @@ public struct KadRecordStore: Sendable {
         guard record.value.count <= limits.maxValueBytes else {
             throw .valueTooLarge(record.value.count, limit: limits.maxValueBytes)
         }
+        // The token is taken before any work that may scan the store (expiring to make room),
+        // so no peer makes us scan faster than its rate; requests refused for their own shape
+        // above cost nothing.
+        if let sender, !putLimiter.allow(sender, now: now) { throw .rateLimited(sender, what: "PUT_VALUE") }
         let old = records[record.key]
         if old == nil, records.count >= limits.maxRecords {
             // Expired records still count until `expire`; drop them before refusing.
@@ -92,8 +96,6 @@ public struct KadRecordStore: Sendable {
         }
         let total = totalValueBytes - (old?.record.value.count ?? 0) + record.value.count
         guard total <= limits.maxTotalValueBytes else { throw .storeFull(limit: limits.maxTotalValueBytes) }
-        // The token is taken last, so a refused PUT does not cost the sender one.
-        if let sender, !putLimiter.allow(sender, now: now) { throw .rateLimited(sender, what: "PUT_VALUE") }
         var stored = record
         stored.timeReceived = KadTimestamp.rfc3339(nanoseconds: now)
         records[record.key] = StoredRecord(record: stored, expiresAt: now &+ Self.recordTTL)
@@ -114,11 +116,12 @@ public struct KadRecordStore: Sendable {
                                      now: UInt64) throws(KadStoreRefusal) {
         guard !key.isEmpty else { throw .emptyKey }
         guard key.count <= limits.maxProviderKeyBytes else { throw .keyTooLong(key.count, limit: limits.maxProviderKeyBytes) }
+        // As for values: the token first, then any scan.
+        if let sender, !providerLimiter.allow(sender, now: now) { throw .rateLimited(sender, what: "ADD_PROVIDER") }
         if providers[key] == nil, providers.count >= limits.maxProviderKeys {
             expireProviders(now: now)
             guard providers.count < limits.maxProviderKeys else { throw .tooManyProviderKeys(limit: limits.maxProviderKeys) }
         }
-        if let sender, !providerLimiter.allow(sender, now: now) { throw .rateLimited(sender, what: "ADD_PROVIDER") }
         let entry = Provider(peer: peer, addresses: Array(addresses.prefix(limits.maxAddressesPerProvider)),
                              expiresAt: now &+ Self.providerTTL)
         var list = providers[key, default: []].filter { $0.expiresAt > now }

@@ -135,4 +135,13 @@ import Wire
         }
         try store.putValue(KadRecord(key: [1], value: [1]), from: alice, now: Self.t0)
     }
+    /// timeReceived is RFC 3339 UTC as go's RFC3339Nano prints it: a leap day, and nanoseconds.
+    @Test(arguments: [(UInt64(1_709_251_199) * 1_000_000_000 + 1, "2024-02-29T23:59:59.000000001Z"),
+                      (UInt64(951_868_800) * 1_000_000_000 + 120_000_000, "2000-03-01T00:00:00.12Z"),
+                      (UInt64(0), "1970-01-01T00:00:00Z")])
+    func timeReceivedIsRFC3339(_ now: UInt64, _ text: String) throws {
+        var store = KadRecordStore()
+        try store.putValue(KadRecord(key: [1], value: [1]), from: nil, now: now)
+        #expect(store.value(forKey: [1], now: now)?.timeReceived == text)
+    }
 }

@@ -204,7 +204,7 @@ public struct KadHandler: StreamHandler {
         switch mode {
         case .waitingForAgreement(let request, _), .waitingForResponse(let request, _):
             let why = switch reason {
-            case .refused(let detail): "the peer does not serve \(io.protocolID ?? Self.defaultProtocolID) (a DHT client?): \(detail)"
+            case .refused(let detail): "the peer does not serve the kad protocol (a DHT client?): \(detail)"
             case .reset: "the peer reset the stream"
             case .closed: "the stream closed without an answer"
             case .connectionClosed(let detail): "connection closed: \(detail)"

@@ -224,4 +224,30 @@ private struct RawStreamHandler: StreamHandler {
         #expect(pair.payloads(.dialer, RawStreamHandler.Event.self).last == .ended(.reset))
         #expect(pair.closed == [nil, nil])
     }
+    /// A peer that pipelines requests and never reads the answers cannot grow our send queue
+    /// past `maxQueuedAnswerBytes`: its stream is reset, the connection stays.
+    @Test func aPeerThatDoesNotReadItsAnswersIsCutOff() throws {
+        var pair = ConnectionPair(registry: Self.registry())
+        pair.connect()
+        let opened = pair.open(.dialer, RawStreamHandler.key)
+        let raw = try #require(opened)
+        pair.run()  // negotiated: from here on the dialer reads nothing
+        let big = KadMessage(type: .findNode, key: [1], closerPeers: (1...40).map { n in
+            KadPeer(id: try! PeerID(bytes: [0x12, 0x20] + [UInt8](repeating: UInt8(n), count: 32)),
+                    addresses: (0..<16).map { try! Multiaddr("/ip4/10.0.\(n).\($0)/tcp/4001") })
+        })
+        var answered = 0
+        for _ in 0..<400 {
+            pair.send(.dialer, RawStreamHandler.Command.send(LengthPrefixedReader.frame(Self.findNode.encoded())), onStream: raw)
+            pair.deliver(to: .listener)  // the dialer never reads
+            guard let stream = Self.requests(pair).last?.0, Self.requests(pair).count > answered else { break }
+            pair.send(.listener, KadHandler.Command.respond(big), onStream: stream)
+            answered += 1
+        }
+        let notices = pair.events[1].compactMap { if case .notice(let text) = $0 { text } else { nil } }
+        #expect(notices.contains { $0.contains("without reading") })
+        #expect(answered * big.encoded().count > KadHandler.maxQueuedAnswerBytes)
+        #expect(answered < 400)
+        #expect(pair.closed == [nil, nil])
+    }
 }
