@@ -24,14 +24,18 @@ extension DHTService {
 
     /// Looks up the group's providers and dials those we are not connected to.
     func findGroup() {
-        findProviders(key: groupKey) { [weak self] providers in
+        findProviders(key: groupKey) { [weak self] providers, _ in
             guard let self else { return }
             var dialed = 0
             for (peer, addresses) in providers where peer != self.local && !self.peers.isConnectedOrDialing(peer) {
                 let candidates = DHTService.dialOrder(addresses.map(\.withoutPeerID).filter(DHTService.dialable))
                 guard !candidates.isEmpty else { continue }
                 dialed += 1
-                self.dial(peer, candidates[...]) { _ in }
+                self.dial(peer, candidates[...]) { [weak self] result in
+                    guard let self, case .success = result, self.firstGroupPeer == nil, let started = self.startedAt else { return }
+                    self.firstGroupPeer = self.loop.now.duration(since: started)
+                    self.logger.info("DHT: first group member found and connected: \(peer), \(self.firstGroupPeer!) after start")
+                }
             }
             self.lastGroupLookup = (self.loop.now, providers.count, dialed)
             if dialed > 0 || self.peers.connectedPeers.count > 0 { self.lonelyDelay = DHTService.lonelyLookupInterval }
@@ -40,14 +44,14 @@ extension DHTService {
     }
 
     /// The providers of `key`: our own store's and those a GET_PROVIDERS lookup collects.
-    func findProviders(key: [UInt8], completion: @escaping ([PeerID: [Multiaddr]]) -> Void) {
+    func findProviders(key: [UInt8], completion: @escaping ([PeerID: [Multiaddr]], LookupResult) -> Void) {
         var found: [PeerID: [Multiaddr]] = [:]
         for provider in server.store.providers(forKey: key, now: wallNanos()) where provider.peer != local {
             found[provider.peer] = provider.addresses
         }
-        lookup(.getProviders, key: key) { result in
-            for (peer, addresses) in result.providers where found[peer] == nil { found[peer] = addresses }
-            completion(found)
+        lookup(.getProviders, key: key) { [local] result in
+            for (peer, addresses) in result.providers where found[peer] == nil && peer != local { found[peer] = addresses }
+            completion(found, result)
         }
     }
 

@@ -30,6 +30,8 @@ final class DHTService {
     static let maxCollected = 64
 
     let local: PeerID
+    /// False with `--dht-mode off`: nothing is dialed, looked up or answered.
+    let enabled: Bool
     let serving: Bool
     let protocolID: String
     let topic: String
@@ -47,6 +49,10 @@ final class DHTService {
     /// Addresses dialed to join: `--bootstrap` and the table saved by an earlier run.
     private(set) var bootstrapPeers: [Multiaddr] = []
     private(set) var lastBootstrap: (at: Instant, outcome: String)?
+    /// When the DHT started, and how long until the first group member found through it was
+    /// connected (perf/run reports it).
+    private(set) var startedAt: Instant?
+    var firstGroupPeer: Duration?
     private(set) var lookupsRun = 0
     var lastGroupLookup: (at: Instant, found: Int, dialed: Int)?
     private var bootstrapping = false
@@ -64,10 +70,11 @@ final class DHTService {
     /// The table changed (the daemon saves its peers, as peers.json).
     var onTableChanged: (() -> Void)?
 
-    init(local: PeerID, serving: Bool, protocolID: String, topic: String, loop: NodeLoop, peers: PeerManager, logger: Logger,
+    init(local: PeerID, enabled: Bool = true, serving: Bool, protocolID: String, topic: String, loop: NodeLoop, peers: PeerManager, logger: Logger,
          random: NodeRandom, wallNanos: @escaping () -> UInt64) {
         self.local = local
-        self.serving = serving
+        self.enabled = enabled
+        self.serving = serving && enabled
         self.protocolID = protocolID
         self.topic = topic
         groupKey = DHTService.groupKey(topic: topic)
@@ -99,6 +106,8 @@ final class DHTService {
     /// Dials the bootstrap peers; the first DHT server among them that is identified starts the
     /// bootstrap (a lookup of our own ID), then the group lookups.
     func start(bootstrap: [Multiaddr]) {
+        guard enabled else { return }
+        startedAt = loop.now
         bootstrapPeers = bootstrap
         dialBootstrapPeers()
         scheduleGroupLookup(after: DHTService.lonelyLookupInterval)
@@ -180,7 +189,7 @@ final class DHTService {
 
     /// An identified connection: a DHT server (identify lists our protocol) enters the table.
     func identified(_ connection: PeerConnection) {
-        guard let peer = connection.remotePeer, let info = connection.machine.identified else { return }
+        guard enabled, let peer = connection.remotePeer, let info = connection.machine.identified else { return }
         guard info.protocols.contains(protocolID) else {
             if table.contains(peer) {
                 table.remove(peer)
@@ -307,6 +316,8 @@ final class DHTService {
     enum LookupKind { case findNode, getProviders, getValue }
 
     struct LookupResult {
+        var started: Instant
+        var finished: Instant?
         var closest: [Lookup.Candidate] = []
         var providers: [PeerID: [Multiaddr]] = [:]
         var records: [KadRecord] = []
@@ -319,7 +330,7 @@ final class DHTService {
         var machine: Lookup
         let kind: LookupKind
         let key: [UInt8]
-        var result = LookupResult()
+        var result: LookupResult
         var timer: TimerID?
         /// Ends the lookup early once it has what the caller wants (find-peer).
         let enough: ((LookupResult) -> Bool)?
@@ -337,8 +348,8 @@ final class DHTService {
         let machine = Lookup(target: key, localPeer: local, seeds: seeds, now: now)
         nextLookup += 1
         lookupsRun += 1
-        lookups[nextLookup] = RunningLookup(machine: machine, kind: kind, key: key, enough: enough, observe: observe,
-                                             completion: completion)
+        lookups[nextLookup] = RunningLookup(machine: machine, kind: kind, key: key, result: LookupResult(started: loop.now),
+                                            enough: enough, observe: observe, completion: completion)
         pump(nextLookup)
     }
 
@@ -350,6 +361,7 @@ final class DHTService {
             lookups[id] = nil
             if let timer = running.timer { loop.cancel(timer) }
             running.result.closest = running.machine.closestAnswered
+            running.result.finished = loop.now
             return running.completion(running.result)
         }
         if let timer = running.timer { loop.cancel(timer) }

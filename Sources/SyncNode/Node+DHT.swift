@@ -13,6 +13,9 @@ extension Node {
         func fail(_ code: ControlError.Code, _ message: String) {
             session.send(.failure(ControlError(code, message, id: id)))
         }
+        if !dht.enabled, command != .dht {
+            return fail(.unavailable, "the DHT is off (--dht-mode off): restart the daemon without it")
+        }
         switch command {
         case .dht:
             session.send(.success(id: id, result: dhtJSON()))
@@ -29,13 +32,15 @@ extension Node {
             }
         case .dhtProviders(let topic):
             let topic = topic ?? configuration.topic
-            dht.findProviders(key: DHTService.groupKey(topic: topic)) { providers in
+            dht.findProviders(key: DHTService.groupKey(topic: topic)) { providers, lookup in
                 let list: [JSON] = providers.sorted { $0.key < $1.key }.map { peer, addresses in
                     ["peer_id": .string(peer.description), "addrs": .array(addresses.map { .string($0.description) }),
                      "connected": .bool(self.peers.connection(to: peer) != nil)]
                 }
+                let millis = lookup.finished.map { $0.duration(since: lookup.started).milliseconds }
                 session.send(.success(id: id, result: ["topic": .string(topic), "key": .string(DHTService.groupCID(topic: topic)),
-                                                       "providers": .array(list)]))
+                                                       "providers": .array(list), "lookup_ms": millis.map(JSON.double) ?? .null,
+                                                       "queries": .int(lookup.queries), "answers": .int(lookup.answered)]))
             }
         case .dhtPut(let key, let value):
             dht.putValue(key: Array(key.utf8), value: Array(value.utf8)) { result in
@@ -61,6 +66,9 @@ extension Node {
     /// `connect PEER_ID`: the address comes from the DHT.
     func connectByPeerID(_ peer: PeerID, completion: @escaping (Result<PeerConnection, DHTError>) -> Void) {
         if let existing = peers.connection(to: peer) { return completion(.success(existing)) }
+        guard dht.enabled else {
+            return completion(.failure(.requestFailed("a peer ID alone needs the DHT, which is off (--dht-mode off): give its multiaddr")))
+        }
         dht.findPeer(peer) { [weak self] result in
             guard let self else { return }
             switch result {
@@ -82,6 +90,7 @@ extension Node {
     }
 
     func dhtJSON() -> JSON {
+        guard dht.enabled else { return ["mode": "off"] }
         let now = reactor.now
         var buckets: [JSON] = []
         for (index, size) in dht.table.bucketSizes.enumerated() where size > 0 {
@@ -101,6 +110,9 @@ extension Node {
         if let last = dht.lastBootstrap {
             result["last_bootstrap"] = ["seconds_ago": .int(Int(now.duration(since: last.at).components.seconds)), "outcome": .string(last.outcome)]
         }
+        if let first = dht.firstGroupPeer {
+            result["first_group_peer_ms"] = .double(first.milliseconds)
+        }
         if let last = dht.lastGroupLookup {
             result["last_group_lookup"] = ["seconds_ago": .int(Int(now.duration(since: last.at).components.seconds)),
                                            "providers": .int(last.found), "dialed": .int(last.dialed)]
@@ -110,6 +122,7 @@ extension Node {
 
     /// The one-line summary `status` shows.
     func dhtStatusJSON() -> JSON {
+        guard dht.enabled else { return ["mode": "off"] }
         var result: [String: JSON] = ["mode": .string(dht.serving ? "server" : "client"), "routing_table": .int(dht.table.count)]
         if let last = dht.lastBootstrap { result["bootstrap"] = .string(last.outcome) }
         if let last = dht.lastGroupLookup { result["group_providers"] = .int(last.found) }
@@ -117,6 +130,10 @@ extension Node {
     }
 
     func dhtFindings(_ d: inout Doctor) {
+        guard dht.enabled else {
+            return d.warn("the DHT is off (--dht-mode off): peers beyond the LAN are found only by --peer and connect",
+                          fix: "restart without --dht-mode off and with --bootstrap to find group members anywhere")
+        }
         let bootstrap = dht.bootstrapPeers
         if dht.table.count > 0 {
             d.ok("DHT (\(dht.serving ? "server" : "client") mode): \(dht.table.count) peer(s) in the routing table")

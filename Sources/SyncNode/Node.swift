@@ -87,7 +87,8 @@ public final class Node {
         control = ControlServer(reactor: reactor, path: configuration.controlPath, logger: sink.logger("control"))
         core = NodeCore(identity: key, engine: engine, topic: configuration.topic, loop: reactor, dialer: reactor,
                         random: NodeRandom(), sink: sink,
-                        dht: NodeCore.DHTSettings(serving: Node.dhtServes(configuration), protocolID: configuration.dhtProtocol))
+                        dht: NodeCore.DHTSettings(enabled: configuration.dhtMode != .off, serving: Node.dhtServes(configuration),
+                                                  protocolID: configuration.dhtProtocol))
         dhtBook = PeerBook(path: dir.dhtPeersPath)
         book = PeerBook(path: dir.peersPath)
         if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
@@ -167,7 +168,7 @@ public final class Node {
     static func dhtServes(_ configuration: NodeConfiguration) -> Bool {
         switch configuration.dhtMode {
         case .server: return true
-        case .client: return false
+        case .client, .off: return false
         case .auto:
             let hosts = configuration.listenHost == "0.0.0.0" ? InterfaceAddresses.ipv4() : [configuration.listenHost]
             return hosts.contains { !$0.hasPrefix("127.") }

@@ -40,9 +40,10 @@ public struct NodeConfiguration: Sendable {
 }
 
 /// `--dht-mode`: auto is server when we listen on an address others can reach (not loopback
-/// only), else client; a client asks the DHT but does not advertise or answer the protocol.
+/// only), else client; a client asks the DHT but does not advertise or answer the protocol;
+/// off leaves the DHT out entirely (peers come from mDNS, `--peer` and `connect` only).
 public enum DHTModeSetting: String, Sendable, CaseIterable {
-    case auto, server, client
+    case auto, server, client, off
 }
 
 /// The product's version, announced as `p2p-sync/<version>` (Identify agentVersion).

@@ -25,6 +25,8 @@ final class NodeCore {
     ///   derives them from its seed).
     /// How this node takes part in the DHT: whether it answers queries, and the protocol ID.
     struct DHTSettings {
+        /// False: no DHT at all (`--dht-mode off`).
+        var enabled = true
         var serving = true
         var protocolID = DHTService.defaultProtocolID
     }
@@ -45,14 +47,14 @@ final class NodeCore {
                                      peers: { [unowned peers] in peers.connectedPeers })
         clock = ClockService(loop: loop, engine: engine, logger: sink.logger("clock"),
                              peers: { [unowned peers] in peers.connectedPeers })
-        dht = DHTService(local: peerID, serving: settings.serving, protocolID: settings.protocolID, topic: topic, loop: loop,
+        dht = DHTService(local: peerID, enabled: settings.enabled, serving: settings.serving, protocolID: settings.protocolID, topic: topic, loop: loop,
                          peers: peers, logger: sink.logger("dht"), random: random, wallNanos: wallNanos)
         peers.onEvent = { [unowned self] event in self.route(event) }
     }
 
     /// Every protocol a node speaks: one registration each.
     static func protocols(dht: DHTSettings = DHTSettings()) -> ProtocolRegistry {
-        ProtocolRegistry([
+        var registrations = [
             IdentifyHandler.registration(),
             IdentifyHandler.pushRegistration(),
             PingHandler.registration(),
@@ -60,8 +62,9 @@ final class NodeCore {
             PubsubHandler.registration(),
             ReconcileHandler.registration(),
             ClockHandler.registration(),
-            KadHandler.registration(protocolID: dht.protocolID, serving: dht.serving),
-        ])
+        ]
+        if dht.enabled { registrations.append(KadHandler.registration(protocolID: dht.protocolID, serving: dht.serving)) }
+        return ProtocolRegistry(registrations)
     }
 
     /// Sends each swarm event to the service that owns it.

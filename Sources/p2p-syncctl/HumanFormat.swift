@@ -82,6 +82,7 @@ enum HumanFormat {
 
     /// `p2p-syncctl dht`: mode, table per bucket, records, the last bootstrap and group lookup.
     static func dht(_ result: JSON) -> String {
+        if result["mode"]?.stringValue == "off" { return "the DHT is off (--dht-mode off)\n" }
         var lines: [String] = []
         lines.append("mode: \(result["mode"]?.stringValue ?? "?") (\(result["protocol"]?.stringValue ?? "?"))")
         let buckets = (result["buckets"]?.arrayValue ?? []).map { "\($0["bucket"]?.intValue ?? 0):\($0["peers"]?.intValue ?? 0)" }

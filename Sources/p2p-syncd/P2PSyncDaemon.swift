@@ -58,7 +58,7 @@ struct P2PSyncDaemon: ParsableCommand {
     var bootstrap: [String] = []
 
     @Option(name: .customLong("dht-mode"),
-            help: ArgumentHelp("server (answer DHT queries), client (only ask) or auto: server when listening on an address other than loopback.", valueName: "mode"))
+            help: ArgumentHelp("server (answer DHT queries), client (only ask), off (no DHT: peers only from mDNS, --peer and connect) or auto: server when listening on an address other than loopback.", valueName: "mode"))
     var dhtMode: String = "auto"
 
     @Option(name: .customLong("dht-protocol"),
@@ -101,7 +101,7 @@ struct P2PSyncDaemon: ParsableCommand {
                 }
             }
             guard let mode = DHTModeSetting(rawValue: dhtMode) else {
-                throw ValidationError("--dht-mode \(dhtMode): give server, client or auto")
+                throw ValidationError("--dht-mode \(dhtMode): give server, client, off or auto")
             }
             guard dhtProtocol.hasPrefix("/"), dhtProtocol.utf8.count < 128, !dhtProtocol.contains("\n") else {
                 throw ValidationError("--dht-protocol \(dhtProtocol): a protocol ID starts with / and fits one line, e.g. /ipfs/kad/1.0.0")
@@ -115,6 +115,9 @@ struct P2PSyncDaemon: ParsableCommand {
             configuration.maxClockSkewMillis = UInt64((maxClockSkew * 1000).rounded())
             configuration.bootstrap = bootstrapAddresses
             configuration.dhtMode = mode
+            if mode == .off && !bootstrapAddresses.isEmpty {
+                throw ValidationError("--bootstrap needs the DHT: drop --dht-mode off, or give the peer with --peer instead")
+            }
             configuration.dhtProtocol = dhtProtocol
             if detach {
                 try Detacher.detach(configuration: configuration)
