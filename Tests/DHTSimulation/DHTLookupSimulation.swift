@@ -32,6 +32,9 @@ public struct DHTLookupSimulation {
         public var bootstrapPeers = 3
         public var joinIntervalMillis: UInt64 = 20
         public var latencyMillis: ClosedRange<UInt64> = 10...100
+        /// Refresh every bucket right after the self-lookup, as libp2p bootstrap does.
+        public var refreshOnJoin = true
+        /// Periodic refreshes after joining, `RoutingTable.refreshInterval` apart.
         public var refreshRounds = 1
         public var gonePercent = 20
         public var lookups = 100
@@ -292,7 +295,7 @@ public struct DHTLookupSimulation {
         case .join:
             maintenanceLookups += 1
             maintenanceQueries += done.lookup.stats.queriesSent
-            refresh(node)
+            if configuration.refreshOnJoin { refresh(node) }
         case .refresh:
             maintenanceLookups += 1
             maintenanceQueries += done.lookup.stats.queriesSent
