@@ -72,7 +72,7 @@ let package = Package(
             "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
-        .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
+        .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "DHTSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
         .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "Swarm", "CMallocCounter"],
                           path: "perf/Sources/p2p-sync-bench"),
 
@@ -83,6 +83,8 @@ let package = Package(
         .target(name: "NetworkSimulation", dependencies: ["Wire"], path: "Tests/NetworkSimulation"),
         // Gossipsub routers on the simulated network: propagation and copies per message at scale.
         .target(name: "GossipSimulation", dependencies: ["NetworkSimulation", "Gossipsub", "P2PCrypto", "Wire"], path: "Tests/GossipSimulation"),
+        // Kademlia routing tables and lookups on a simulated WAN: recall and hops at scale, nodes gone.
+        .target(name: "DHTSimulation", dependencies: ["NetworkSimulation", "Kademlia", "Wire", "P2PCrypto"], path: "Tests/DHTSimulation"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
@@ -94,7 +96,7 @@ let package = Package(
         .testTarget(name: "KademliaTests", dependencies: ["Kademlia", "Wire", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "MDNSTests", dependencies: ["MDNS", "Wire", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "DHTSimulation", "Kademlia", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
                                                       "Kademlia", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),

@@ -104,8 +104,9 @@ public struct Lookup: Sendable {
     public private(set) var isFinished = false
     /// Sorted by distance to the target, closest first; at most `maxCandidates`.
     private(set) var slots: [Slot] = []
-    /// Every peer ever added, so a dropped or failed peer is not added again.
-    private var known: Set<PeerID> = []
+    /// Every peer ever added, with its point, so a dropped or failed peer is not added again
+    /// and an answer finds its slot by binary search.
+    private var known: [PeerID: KadKey] = [:]
     private var inFlight = 0
 
     /// A lookup for key bytes `target` (hashed to find its point), starting from `seeds`
@@ -157,7 +158,7 @@ public struct Lookup: Sendable {
     /// `received` with the points already computed (see `Candidate.init(peer:key:addresses:)`).
     /// An answer from a peer we never asked, or after the end, changes nothing.
     public mutating func received(from peer: PeerID, closer: [Candidate], now: UInt64) {
-        guard !isFinished, let i = slots.firstIndex(where: { $0.candidate.peer == peer }) else { return }
+        guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
         case .waiting: inFlight -= 1
         case .unresponsive: break
@@ -174,7 +175,7 @@ public struct Lookup: Sendable {
     /// The query to `peer` failed (could not dial, stream reset, bad answer): it is dropped
     /// from the result and its slot freed.
     public mutating func failed(peer: PeerID, now: UInt64) {
-        guard !isFinished, let i = slots.firstIndex(where: { $0.candidate.peer == peer }) else { return }
+        guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
         case .waiting: inFlight -= 1
         case .unresponsive: break
@@ -221,16 +222,29 @@ public struct Lookup: Sendable {
 
     // MARK: - Helpers
 
+    /// The first slot not closer than `distance`.
+    private func firstSlot(notCloserThan distance: KadKey) -> Int {
+        var lo = 0, hi = slots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if slots[mid].distance < distance { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The slot of `peer`, if it is still among the candidates kept. Distinct points are at
+    /// distinct distances from the target (XOR is a bijection), so the search is exact.
+    private func slotIndex(of peer: PeerID) -> Int? {
+        guard let key = known[peer] else { return nil }
+        let i = firstSlot(notCloserThan: key.distance(to: targetKey))
+        return i < slots.count && slots[i].candidate.peer == peer ? i : nil
+    }
+
     private mutating func add(_ candidates: [Candidate], depth: Int) {
         for c in candidates where c.peer != localPeer {
-            guard known.insert(c.peer).inserted else { continue }
+            guard known.updateValue(c.key, forKey: c.peer) == nil else { continue }
             let distance = c.key.distance(to: targetKey)
-            // Binary search for the first slot farther than the newcomer.
-            var lo = 0, hi = slots.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if slots[mid].distance < distance { lo = mid + 1 } else { hi = mid }
-            }
+            let lo = firstSlot(notCloserThan: distance)
             guard lo < parameters.maxCandidates else { continue }
             slots.insert(Slot(candidate: c, distance: distance, state: .notContacted, depth: depth), at: lo)
             if slots.count > parameters.maxCandidates {
@@ -242,6 +256,7 @@ public struct Lookup: Sendable {
     }
 
     private mutating func expire(now: UInt64) {
+        guard inFlight > 0 else { return }
         for i in slots.indices {
             if case .waiting(let since) = slots[i].state, now >= since + parameters.queryTimeout {
                 slots[i].state = .unresponsive

@@ -203,28 +203,33 @@ public struct RoutingTable: Sendable {
     // MARK: - Queries
 
     /// The `count` entries closest to `target` by XOR distance, closest first. Visits only the
-    /// buckets it needs: with c = commonPrefixLength(local, target), every peer in buckets
-    /// c and above is closer to the target than any peer in bucket c - 1, which is closer than
-    /// any in bucket c - 2, and so on (XOR distance orders by the first differing bit). So
-    /// it sorts buckets c... together, then takes lower buckets one by one, stopping once it
-    /// has `count`; a few dozen entries sorted, not the whole table.
+    /// buckets it needs. With c = commonPrefixLength(local, target), XOR distance orders by
+    /// the first bit that differs from the target: peers in bucket c agree with the target on
+    /// bit c, so they come first; then peers in buckets above c (they all first differ at bit
+    /// c), then bucket c - 1, c - 2, ... down to 0. It sorts one group at a time and stops once
+    /// it has `count`: for a random target, usually bucket c alone.
     public func closest(to target: KadKey, count wanted: Int) -> [Entry] {
         guard wanted > 0 else { return [] }
         let c = localKey.commonPrefixLength(with: target)
         var result: [Entry] = []
         result.reserveCapacity(wanted)
         func take(_ group: [Entry]) {
-            let sorted = group.sorted { $0.key.distance(to: target) < $1.key.distance(to: target) }
-            result.append(contentsOf: sorted.prefix(wanted - result.count))
+            guard !group.isEmpty, result.count < wanted else { return }
+            var order = group.indices.map { (distance: group[$0].key.distance(to: target), index: $0) }
+            order.sort { $0.distance < $1.distance }
+            for o in order.prefix(wanted - result.count) { result.append(group[o.index]) }
         }
         if c < Self.bucketCount {
-            var near: [Entry] = []
-            for b in c..<Self.bucketCount where !buckets[b].entries.isEmpty { near.append(contentsOf: buckets[b].entries) }
-            take(near)
+            take(buckets[c].entries)
+            if result.count < wanted {
+                var above: [Entry] = []
+                for b in (c + 1)..<Self.bucketCount where !buckets[b].entries.isEmpty { above.append(contentsOf: buckets[b].entries) }
+                take(above)
+            }
         }
         var b = min(c, Self.bucketCount) - 1
         while result.count < wanted && b >= 0 {
-            if !buckets[b].entries.isEmpty { take(buckets[b].entries) }
+            take(buckets[b].entries)
             b -= 1
         }
         return result

@@ -9,12 +9,15 @@ import Wire
 struct SmallNetwork {
     var tables: [PeerID: RoutingTable] = [:]
     var peers: [PeerID] = []
+    var keys: [PeerID: KadKey] = [:]
 
     init(size: Int, random: inout SeededRandom) {
         peers = (0..<size).map { _ in randomPeer(&random) }
+        for p in peers { keys[p] = KadKey(peer: p) }
+        let lan = address("/ip4/10.0.0.1/tcp/1")
         for p in peers {
             var t = RoutingTable(localPeer: p)
-            for q in peers where q != p { _ = t.insert(q, addresses: address("/ip4/10.0.0.1/tcp/1"), now: 0) }
+            for q in peers where q != p { _ = t.insert(q, key: keys[q]!, addresses: lan, now: 0) }
             tables[p] = t
         }
     }
@@ -24,8 +27,8 @@ struct SmallNetwork {
     }
 
     func trueClosest(to target: KadKey, excluding: PeerID, count: Int = 20) -> [PeerID] {
-        peers.filter { $0 != excluding }.sorted { KadKey(peer: $0).distance(to: target) < KadKey(peer: $1).distance(to: target) }
-            .prefix(count).map { $0 }
+        peers.filter { $0 != excluding }.map { (keys[$0]!.distance(to: target), $0) }.sorted { $0.0 < $1.0 }
+            .prefix(count).map(\.1)
     }
 
     /// Runs `lookup` to its end, answering every query a step later (ordered), except peers in

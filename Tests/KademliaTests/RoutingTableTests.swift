@@ -5,7 +5,13 @@ import Wire
 
 /// A random peer ID shaped as a sha2-256 multihash: valid, and cheap to make by the thousand.
 func randomPeer(_ random: inout SeededRandom) -> PeerID {
-    try! PeerID(bytes: [0x12, 0x20] + random.bytes(32))
+    var bytes: [UInt8] = [0x12, 0x20]
+    bytes.reserveCapacity(34)
+    for _ in 0..<4 {
+        let w = random.next()
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) }
+    }
+    return try! PeerID(bytes: bytes)
 }
 
 func address(_ text: String) -> [Multiaddr] { [try! Multiaddr(text)] }
@@ -147,8 +153,9 @@ func peers(inBucket bucket: Int, of table: RoutingTable, count: Int, _ random: i
         targets.append(contentsOf: all.prefix(5).map(\.key))
         targets.append(contentsOf: all.suffix(5).map(\.key))
         for target in targets {
+            let sorted = all.map { ($0.key.distance(to: target), $0.peer) }.sorted { $0.0 < $1.0 }.map(\.1)
             for count in [1, 3, 20, 50, all.count + 5] {
-                let expected = all.sorted { $0.key.distance(to: target) < $1.key.distance(to: target) }.prefix(count).map(\.peer)
+                let expected = sorted.prefix(count)
                 #expect(table.closest(to: target, count: count).map(\.peer) == Array(expected), "target \(target), count \(count)")
             }
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DHTSimulation
 import GossipSimulation
 import NetworkSimulation
 
@@ -11,6 +12,12 @@ import NetworkSimulation
 //       A...B ms, default 20...200; P per mille of message copies lost, default 10), M messages
 //       (default 50) from random routers, one every I ms: propagation (publish to delivery at
 //       every other router) p50/p99/max ms and message copies received per router per message.
+//   p2p-sync-sim dht [--nodes N] [--lookups L] [--gone-percent G] [--seed S] [--bootstrap B]
+//                    [--refresh-on-join 0|1] [--refresh-rounds R] [--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q]
+//       N Kademlia DHT servers (default 10000) join on WAN-like links (one-way latency per pair
+//       from A...B ms, default 10...100), then G % (default 20) go silent, then L lookups
+//       (default 1000) of random keys from live nodes: recall of the true 20 closest live
+//       nodes (mean, min), hops median/max, queries per lookup median/p99, latency median/p99.
 // Prints one JSON line; a summary for people on stderr.
 
 /// Writes to stderr with write(2): Swift 6 refuses the C `stderr` global.
@@ -79,10 +86,75 @@ func gossip(_ o: [String: UInt64]) {
           + "\(r.copiesPerMessage) copies per router per message; \(built - started) s set-up, \(finished - built) s run\n")
 }
 
+func dht(_ o: [String: UInt64]) {
+    var c = DHTLookupSimulation.Configuration()
+    let known = ["nodes", "lookups", "gone-percent", "seed", "bootstrap", "refresh-rounds", "refresh-on-join", "latency-min-ms", "latency-max-ms",
+                 "alpha", "max-queries"]
+    if let unknown = o.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(unknown)") }
+    c.nodes = Int(o["nodes"] ?? 10000)
+    c.lookups = Int(o["lookups"] ?? 1000)
+    c.gonePercent = Int(o["gone-percent"] ?? 20)
+    c.seed = o["seed"] ?? 1
+    c.bootstrapPeers = Int(o["bootstrap"] ?? UInt64(c.bootstrapPeers))
+    c.refreshRounds = Int(o["refresh-rounds"] ?? UInt64(c.refreshRounds))
+    c.refreshOnJoin = (o["refresh-on-join"] ?? 1) != 0
+    c.parameters.alpha = Int(o["alpha"] ?? UInt64(c.parameters.alpha))
+    c.parameters.maxQueries = Int(o["max-queries"] ?? UInt64(c.parameters.maxQueries))
+    let lo = o["latency-min-ms"] ?? 10, hi = o["latency-max-ms"] ?? 100
+    guard lo >= 1, lo <= hi, c.nodes >= 2, c.gonePercent < 100, c.parameters.alpha >= 1 else {
+        fail("need 1 <= --latency-min-ms <= --latency-max-ms, at least 2 nodes, --gone-percent below 100, --alpha at least 1")
+    }
+    c.latencyMillis = lo...hi
+    let started = monotonicSeconds()
+    var sim = DHTLookupSimulation(c)
+    let r = sim.run()
+    let finished = monotonicSeconds()
+    let rounds = Percentiles(r.rounds), queries = Percentiles(r.queries), latency = Percentiles(r.latencyMillis)
+    let timeouts = Percentiles(r.timeouts)
+    // One field a line: a single concatenation this long defeats the type checker.
+    var fields: [String] = []
+    fields.append("\"bench\": \"dht-sim\"")
+    fields.append("\"nodes\": \(c.nodes)")
+    fields.append("\"lookups\": \(c.lookups)")
+    fields.append("\"gone_percent\": \(c.gonePercent)")
+    fields.append("\"seed\": \(c.seed)")
+    fields.append("\"latency_ms\": [\(lo), \(hi)]")
+    fields.append("\"k\": \(c.parameters.k)")
+    fields.append("\"alpha\": \(c.parameters.alpha)")
+    fields.append("\"max_queries\": \(c.parameters.maxQueries)")
+    fields.append("\"bootstrap_peers\": \(c.bootstrapPeers)")
+    fields.append("\"refresh_on_join\": \(c.refreshOnJoin)")
+    fields.append("\"refresh_rounds\": \(c.refreshRounds)")
+    fields.append("\"recall_mean\": \(number(r.meanRecall))")
+    fields.append("\"recall_min\": \(number(r.minRecall))")
+    fields.append("\"rounds_p50\": \(number(rounds?.p50 ?? .nan))")
+    fields.append("\"rounds_max\": \(number(rounds?.max ?? .nan))")
+    fields.append("\"queries_p50\": \(number(queries?.p50 ?? .nan))")
+    fields.append("\"queries_p99\": \(number(queries?.p99 ?? .nan))")
+    fields.append("\"timeouts_p50\": \(number(timeouts?.p50 ?? .nan))")
+    fields.append("\"latency_p50_ms\": \(number(latency?.p50 ?? .nan))")
+    fields.append("\"latency_p99_ms\": \(number(latency?.p99 ?? .nan))")
+    fields.append("\"table_size_mean\": \(number(r.averageTableSize))")
+    fields.append("\"gone_share_in_tables\": \(number(r.goneInTables))")
+    fields.append("\"maintenance_lookups\": \(r.maintenanceLookups)")
+    fields.append("\"maintenance_queries\": \(r.maintenanceQueries)")
+    fields.append("\"messages\": \(r.messages)")
+    fields.append("\"simulated_s\": \(Double(r.simulatedMillis) / 1000)")
+    fields.append("\"wall_s\": \(finished - started)")
+    print("{" + fields.joined(separator: ", ") + "}")
+    printError("dht-sim: \(c.nodes) nodes, \(c.gonePercent) % gone, \(c.lookups) lookups, seed \(c.seed): recall mean \(r.meanRecall) "
+               + "min \(r.minRecall); rounds p50 \(rounds?.p50 ?? .nan) max \(rounds?.max ?? .nan); queries p50 \(queries?.p50 ?? .nan) "
+               + "p99 \(queries?.p99 ?? .nan); latency p50 \(latency?.p50 ?? .nan) ms p99 \(latency?.p99 ?? .nan) ms; "
+               + "\(finished - started) s wall\n")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "gossip": gossip(options(arguments[1...]))
+case "dht": dht(options(arguments[1...]))
 default:
     fail("usage: p2p-sync-sim gossip [--routers N] [--messages M] [--seed S] [--extra-links L] [--interval-ms I] "
-         + "[--latency-min-ms A] [--latency-max-ms B] [--loss-permille P] [--drain-ms D]")
+         + "[--latency-min-ms A] [--latency-max-ms B] [--loss-permille P] [--drain-ms D]\n"
+         + "       p2p-sync-sim dht [--nodes N] [--lookups L] [--gone-percent G] [--seed S] [--bootstrap B] [--refresh-on-join 0|1] [--refresh-rounds R] "
+         + "[--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q]")
 }
