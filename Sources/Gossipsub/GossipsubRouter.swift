@@ -38,7 +38,13 @@ public struct GossipsubRouter {
     private var fanout: [String: Set<PeerID>] = [:]
     private var fanoutLastPublish: [String: UInt64] = [:]
     /// Per topic, peers we must not graft (or accept grafts from) until the time given.
+    /// Only topics we subscribe to (or just left, `unsubscribe`); expired entries and emptied
+    /// topics are dropped at each heartbeat, so a peer cannot grow it with topic names.
     private var backoff: [String: [PeerID: UInt64]] = [:]
+    /// Back-off entries held, over all topics (for tests).
+    var backoffEntryCount: Int { backoff.values.reduce(0) { $0 + $1.count } }
+    /// Topics with back-off entries (for tests).
+    var backoffTopicCount: Int { backoff.count }
     private var seen: SeenCache
     private var cache: MessageCache
     /// Our messages for topics no peer has subscribed to yet, in publish order.
@@ -353,7 +359,9 @@ public struct GossipsubRouter {
 
     private mutating func handleGraft(_ topic: String, from peer: PeerID, now: UInt64) {
         guard subscriptions.contains(topic) else {
-            prune(peer, topic, backoffMillis: parameters.pruneBackoffMillis, now: now, withPX: false)
+            // No back-off kept for a topic we are not in (we would never graft it): a peer
+            // could otherwise make us hold one entry per topic name it sends.
+            prune(peer, topic, backoffMillis: parameters.pruneBackoffMillis, now: now, withPX: false, remember: false)
             return
         }
         guard mesh[topic]?.contains(peer) != true else { return }
@@ -379,7 +387,8 @@ public struct GossipsubRouter {
     private mutating func handlePrune(_ prune: ControlMessage.Prune, from peer: PeerID, now: UInt64) {
         mesh[prune.topic]?.remove(peer)
         let millis = prune.backoff.map { $0 > UInt64.max / 2000 ? UInt64.max / 2 : $0 * 1000 } ?? parameters.pruneBackoffMillis
-        setBackoff(peer, prune.topic, until: now + millis)
+        // The back-off only stops us grafting, and we graft only topics we are in.
+        if subscriptions.contains(prune.topic) { setBackoff(peer, prune.topic, until: now + millis) }
         if !prune.peers.isEmpty, scoreAtLeast(peer, parameters.score.acceptPXThreshold) {
             let suggested = prune.peers.prefix(16).compactMap { try? PeerID(bytes: $0) }.filter { $0 != localPeer }
             if !suggested.isEmpty { events.append(.peerExchange(topic: prune.topic, peers: suggested)) }
@@ -411,8 +420,9 @@ public struct GossipsubRouter {
         counters.ihaveSent += 1
     }
 
-    private mutating func prune(_ peer: PeerID, _ topic: String, backoffMillis: UInt64, now: UInt64, withPX: Bool) {
-        setBackoff(peer, topic, until: now + backoffMillis)
+    private mutating func prune(_ peer: PeerID, _ topic: String, backoffMillis: UInt64, now: UInt64, withPX: Bool,
+                                remember: Bool = true) {
+        if remember { setBackoff(peer, topic, until: now + backoffMillis) }
         guard let record = peers[peer] else { return }
         var entry = ControlMessage.Prune(topic: topic)
         if record.protocolID.supportsBackoff {
@@ -452,7 +462,10 @@ public struct GossipsubRouter {
         emitGossip()
         cache.shift()
         seen.expire(now: now)
-        for topic in backoff.keys { backoff[topic] = backoff[topic]?.filter { $0.value > now } }
+        backoff = backoff.compactMapValues { peers in
+            let live = peers.filter { $0.value > now }
+            return live.isEmpty ? nil : live
+        }
         return finish()
     }
 
