@@ -68,7 +68,7 @@ extension DHTService {
             for p in message.closerPeers where p.id == peer && !p.addresses.isEmpty { found = p.addresses }
         }) { result in
             if !found.isEmpty { return completion(.success(found)) }
-            completion(.failure(.requestFailed("\(peer) not found: \(result.answered) peer(s) answered, \(result.failed) failed, \(result.queries) asked")))
+            completion(.failure(.requestFailed("\(peer) not found: \(result.queries) peer(s) asked, \(result.answered) answered, \(result.failed) failed, \(result.timedOut) did not answer in time")))
         }
     }
 

@@ -28,6 +28,8 @@ final class DHTService {
     static let republishInterval: Duration = .seconds(22 * 3600)
     /// Providers and values collected by one lookup, at most.
     static let maxCollected = 64
+    /// Addresses tried per peer a lookup asks: an answer may name peers with many made-up ones.
+    static let maxDialAddresses = 3
 
     let local: PeerID
     /// False with `--dht-mode off`: nothing is dialed, looked up or answered.
@@ -63,6 +65,11 @@ final class DHTService {
     var lonelyDelay = DHTService.lonelyLookupInterval
     private var stopped = false
 
+    /// Inbound requests per peer, of any type (a FIND_NODE flood costs us a table scan each):
+    /// 50 a second with a burst of 200; past it the request's stream is reset.
+    private var requestLimiter = KadRateLimiter(ratePerSecond: 50, burst: 200, maxTrackedPeers: 1024)
+    private(set) var requestsServed = 0
+    private(set) var requestsRefused = 0
     private var nextTag: UInt64 = 0
     private var waiting: [UInt64: (Result<KadMessage?, DHTError>) -> Void] = [:]
     private var lookups: [Int: RunningLookup] = [:]
@@ -232,13 +239,22 @@ final class DHTService {
         switch event {
         case .request(let message):
             guard serving, let sender = connection.remotePeer else { return }
+            guard requestLimiter.allow(sender, now: now) else {
+                requestsRefused += 1
+                logger.debug("DHT: \(sender) sends requests faster than 50/s: stream reset")
+                return connection.send(KadHandler.Command.reset, onStream: stream)
+            }
             let answer = server.respond(to: message, from: sender, now: wallNanos()) { [unowned self] key, count in
                 self.closestPeers(to: key, count: count, excluding: sender)
             }
             switch answer {
-            case .reply(let reply): connection.send(KadHandler.Command.respond(reply), onStream: stream)
-            case .noReply: break
+            case .reply(let reply):
+                requestsServed += 1
+                connection.send(KadHandler.Command.respond(reply), onStream: stream)
+            case .noReply:
+                requestsServed += 1
             case .refuse(let why):
+                requestsRefused += 1
                 logger.debug("DHT: refused \(message.type) from \(sender): \(why)")
                 connection.send(KadHandler.Command.reset, onStream: stream)
             }
@@ -269,7 +285,7 @@ final class DHTService {
         guard !stopped else { return completion(.failure(.stopped)) }
         if let connection = peers.connection(to: peer) { return send(message, on: connection, completion) }
         let candidates = DHTService.dialOrder(addresses.map(\.withoutPeerID).filter(DHTService.dialable))
-        dial(peer, candidates[...]) { [weak self] result in
+        dial(peer, candidates.prefix(DHTService.maxDialAddresses)) { [weak self] result in
             switch result {
             case .success(let connection): self?.send(message, on: connection, completion)
             case .failure(let error): completion(.failure(error))
@@ -323,6 +339,8 @@ final class DHTService {
         var records: [KadRecord] = []
         var answered = 0
         var failed = 0
+        /// Asked, but no answer within the query time-out when the lookup ended.
+        var timedOut = 0
         var queries = 0
     }
 
@@ -362,6 +380,7 @@ final class DHTService {
             if let timer = running.timer { loop.cancel(timer) }
             running.result.closest = running.machine.closestAnswered
             running.result.finished = loop.now
+            running.result.timedOut = running.machine.stats.timeouts
             return running.completion(running.result)
         }
         if let timer = running.timer { loop.cancel(timer) }
@@ -394,8 +413,19 @@ final class DHTService {
         case .success(nil), .failure:
             lookups[id]!.result.failed += 1
             lookups[id]!.machine.failed(peer: peer, now: now)
+            forgetIfUnresponsive(peer, result)
         }
         pump(id)
+    }
+
+    /// A table peer that fails a request (no answer in time, a malformed or refused answer,
+    /// unreachable) leaves the table, as go does; a waiting candidate takes its place. It comes
+    /// back when it is identified as a server again.
+    private func forgetIfUnresponsive(_ peer: PeerID, _ result: Result<KadMessage?, DHTError>) {
+        guard case .failure(let error) = result, table.contains(peer), error.isPeerFault else { return }
+        table.remove(peer)
+        logger.debug("DHT: \(peer) left the routing table: \(error)")
+        onTableChanged?()
     }
 
     private func collect(_ message: KadMessage, into result: inout LookupResult, key: [UInt8]) {
@@ -430,5 +460,11 @@ enum DHTError: Error, CustomStringConvertible {
         case .requestFailed(let why): why
         case .stopped: "the node is stopping"
         }
+    }
+
+    /// The peer failed us (not our own shutdown).
+    var isPeerFault: Bool {
+        if case .stopped = self { return false }
+        return true
     }
 }

@@ -106,6 +106,8 @@ extension Node {
             "group_key": .string(DHTService.groupCID(topic: configuration.topic)),
             "bootstrap_peers": .array(dht.bootstrapPeers.map { .string($0.description) }),
             "lookups": .int(dht.lookupsRun),
+            "requests_served": .int(dht.requestsServed),
+            "requests_refused": .int(dht.requestsRefused),
         ]
         if let last = dht.lastBootstrap {
             result["last_bootstrap"] = ["seconds_ago": .int(Int(now.duration(since: last.at).components.seconds)), "outcome": .string(last.outcome)]

@@ -100,6 +100,7 @@ enum HumanFormat {
         let boot = result["bootstrap_peers"]?.arrayValue ?? []
         if !boot.isEmpty { lines.append("bootstrap peers:"); lines += boot.map { "  \(text($0))" } }
         lines.append("lookups run: \(result["lookups"]?.intValue ?? 0)")
+        lines.append("requests answered: \(result["requests_served"]?.intValue ?? 0), refused: \(result["requests_refused"]?.intValue ?? 0)")
         return lines.map { $0 + "\n" }.joined()
     }
 

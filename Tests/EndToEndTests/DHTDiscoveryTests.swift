@@ -83,4 +83,53 @@ struct DHTDiscoveryTests {
         let bad = try c.ctl("dht", "find-peer", "nonsense")
         #expect(bad.status != 0)
     }
+
+    /// The routing table's peers are saved (dht-peers.json): a restarted node rejoins without
+    /// `--bootstrap`. A bootstrap peer that does not answer is a `doctor` finding with the reason.
+    @Test func aRestartedNodeRejoinsWithoutBootstrapAndDoctorNamesADeadBootstrapPeer() throws {
+        let a = DaemonHarness(), b = DaemonHarness(), c = DaemonHarness()
+        let daemonA = try a.start(["--dht-mode", "server"])
+        let addressA = try PeerConnectionTests.loopbackAddress(daemonA)
+        let idA = String(addressA.split(separator: "/").last!)
+        let first = try b.start(["--dht-mode", "server", "--bootstrap", addressA])
+        #expect(ChildProcess.waitUntil(timeout: 30) { PyKadInteropTests.bootstrapped(b) })
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(timeout: 10) == 0)
+        let saved = try String(contentsOfFile: b.dataDir + "/dht-peers.json", encoding: .utf8)
+        #expect(saved.contains(idA), "\(saved)")
+        let second = try b.start(["--dht-mode", "server"])
+        defer { daemonA.signal(SIGTERM); second.signal(SIGTERM) }
+        #expect(ChildProcess.waitUntil(timeout: 30) { PyKadInteropTests.bootstrapped(b) }, "\(second.stderr.suffix(2000))")
+
+        // Nothing listens on port 1: the bootstrap fails and doctor says so, and why.
+        let dead = "/ip4/127.0.0.1/tcp/1/p2p/\(idA)"
+        let daemonC = try c.start(["--dht-mode", "server", "--bootstrap", dead])
+        defer { daemonC.signal(SIGTERM) }
+        var report = ""
+        #expect(ChildProcess.waitUntil(timeout: 20) {
+            report = (try? c.ctl("doctor").stdout) ?? ""
+            return report.contains("does not answer")
+        }, "\(report)")
+        #expect(report.contains("bootstrap peer \(dead)"), "\(report)")
+        let status = try c.ctl("status")
+        #expect(status.stdout.contains("dht: server mode, 0 peers in the routing table"), "\(status.stdout)")
+    }
+
+    /// `--dht-mode client` asks but does not serve: identify does not list the protocol.
+    @Test func aClientDoesNotAdvertiseTheProtocolAndOffHasNoDHT() throws {
+        let a = DaemonHarness(), b = DaemonHarness()
+        let client = try a.start(["--dht-mode", "client"])
+        let off = try b.start(["--dht-mode", "off"])
+        defer { client.signal(SIGTERM); off.signal(SIGTERM) }
+        let protocolsA = try GossipReplicationTests.call(a, .info)["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(!protocolsA.contains("/ipfs/kad/1.0.0"), "\(protocolsA)")
+        #expect(try Self.dht(a)["mode"]?.stringValue == "client")
+        #expect(try Self.dht(b)["mode"]?.stringValue == "off")
+        let refused = try b.ctl("dht", "find-peer", "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the DHT is off"), "\(refused.stderr)")
+        let badMode = try ChildProcess(BuiltProducts.path("p2p-syncd"), ["--dht-mode", "sometimes"], directory: a.directory.path, name: "bad")
+        #expect(badMode.waitForExit(timeout: 10) != 0)
+        #expect(badMode.stderr.contains("--dht-mode sometimes: give server, client, off or auto"), "\(badMode.stderr)")
+    }
 }
