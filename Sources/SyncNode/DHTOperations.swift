@@ -38,7 +38,16 @@ extension DHTService {
                 }
             }
             self.lastGroupLookup = (self.loop.now, providers.count, dialed)
-            if dialed > 0 || self.peers.connectedPeers.count > 0 { self.lonelyDelay = DHTService.lonelyLookupInterval }
+            // Found someone: the next lookup in 5 minutes. Found nobody yet: soon again, less
+            // and less often (15 s doubling to 5 minutes) while the group stays empty.
+            let others = providers.keys.filter { $0 != self.local }.count
+            if others > 0 {
+                self.lonelyDelay = DHTService.lonelyLookupInterval
+                self.scheduleGroupLookup(after: DHTService.groupLookupInterval)
+            } else {
+                self.scheduleGroupLookup(after: self.lonelyDelay)
+                self.lonelyDelay = min(self.lonelyDelay * 2, DHTService.groupLookupInterval)
+            }
             self.logger.debug("DHT: \(providers.count) group provider(s) found, \(dialed) dialed")
         }
     }

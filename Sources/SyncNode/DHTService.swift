@@ -138,7 +138,7 @@ final class DHTService {
         waiting = [:]
     }
 
-    private func scheduleGroupLookup(after delay: Duration) {
+    func scheduleGroupLookup(after delay: Duration) {
         if let groupTimer { loop.cancel(groupTimer) }
         groupTimer = loop.after(delay) { [weak self] in
             guard let self else { return }
@@ -221,6 +221,13 @@ final class DHTService {
             logger.debug("DHT: \(peer) not added to the routing table: \(why)")
         }
         if !bootstrapped && !bootstrapping { bootstrapNow() }
+    }
+
+    /// The last connection went away: look for the group again soon, not in five minutes.
+    func connectionClosed() {
+        guard enabled, bootstrapped, peers.connectedPeers.isEmpty else { return }
+        lonelyDelay = DHTService.lonelyLookupInterval
+        scheduleGroupLookup(after: lonelyDelay)
     }
 
     /// A full bucket's least-recently-seen peer must answer a request to keep its place.

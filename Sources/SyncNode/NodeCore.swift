@@ -78,6 +78,7 @@ final class NodeCore {
         case .closed(let connection, _):
             gossip.connectionClosed(connection)
             clock.connectionClosed(connection)
+            dht.connectionClosed()
         case .handler(let connection, let e):
             switch e.payload {
             case let p as PubsubHandler.Event: gossip.handle(p, from: connection)
