@@ -107,7 +107,10 @@ public struct Lookup: Sendable {
     /// Every peer ever added, with its point, so a dropped or failed peer is not added again
     /// and an answer finds its slot by binary search.
     private var known: [PeerID: KadKey] = [:]
-    private var inFlight = 0
+    /// Queries holding an α slot and when each was sent: at most α, so time-outs and the
+    /// deadline are found without walking every candidate.
+    private var waiting: [(peer: PeerID, since: UInt64)] = []
+    private var inFlight: Int { waiting.count }
 
     /// A lookup for key bytes `target` (hashed to find its point), starting from `seeds`
     /// (normally `table.closest(to: targetKey, count: k)`).
@@ -142,7 +145,7 @@ public struct Lookup: Sendable {
         for i in slots.indices where slots[i].state == .notContacted {
             guard inFlight < parameters.alpha, stats.queriesSent < parameters.maxQueries else { break }
             slots[i].state = .waiting(since: now)
-            inFlight += 1
+            waiting.append((slots[i].candidate.peer, now))
             stats.queriesSent += 1
             out.append(slots[i].candidate)
         }
@@ -160,7 +163,7 @@ public struct Lookup: Sendable {
     public mutating func received(from peer: PeerID, closer: [Candidate], now: UInt64) {
         guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
-        case .waiting: inFlight -= 1
+        case .waiting: release(peer)
         case .unresponsive: break
         case .notContacted, .answered, .failed: return
         }
@@ -177,7 +180,7 @@ public struct Lookup: Sendable {
     public mutating func failed(peer: PeerID, now: UInt64) {
         guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
-        case .waiting: inFlight -= 1
+        case .waiting: release(peer)
         case .unresponsive: break
         case .notContacted, .answered, .failed: return
         }
@@ -187,10 +190,14 @@ public struct Lookup: Sendable {
     }
 
     /// Time passed: queries past their time-out free their slots; past the overall deadline
-    /// the lookup ends. Call `nextQueries` afterwards.
-    public mutating func timerFired(now: UInt64) {
-        expire(now: now)
+    /// the lookup ends. Call `nextQueries` afterwards. Returns the peers that just timed out,
+    /// for a caller that drops unresponsive peers from its routing table (go removes a peer
+    /// whose query failed; rust marks it disconnected, so a pending candidate replaces it).
+    @discardableResult
+    public mutating func timerFired(now: UInt64) -> [PeerID] {
+        let expired = expire(now: now)
         evaluate(now: now)
+        return expired
     }
 
     /// The caller found what it wanted (the target peer itself, a record): end now.
@@ -201,9 +208,7 @@ public struct Lookup: Sendable {
     public var deadline: UInt64? {
         guard !isFinished else { return nil }
         var earliest = startedAt + parameters.timeout
-        for slot in slots {
-            if case .waiting(let since) = slot.state { earliest = min(earliest, since + parameters.queryTimeout) }
-        }
+        for w in waiting { earliest = min(earliest, w.since + parameters.queryTimeout) }
         return earliest
     }
 
@@ -250,20 +255,31 @@ public struct Lookup: Sendable {
             if slots.count > parameters.maxCandidates {
                 // The farthest goes; if it was in flight its slot is free again (its answer,
                 // should it come, is ignored).
-                if case .waiting = slots.removeLast().state { inFlight -= 1 }
+                let dropped = slots.removeLast()
+                if case .waiting = dropped.state { release(dropped.candidate.peer) }
             }
         }
     }
 
-    private mutating func expire(now: UInt64) {
-        guard inFlight > 0 else { return }
-        for i in slots.indices {
-            if case .waiting(let since) = slots[i].state, now >= since + parameters.queryTimeout {
-                slots[i].state = .unresponsive
-                inFlight -= 1
-                stats.timeouts += 1
-            }
+    /// Frees the α slot of `peer`.
+    private mutating func release(_ peer: PeerID) {
+        if let w = waiting.firstIndex(where: { $0.peer == peer }) { waiting.remove(at: w) }
+    }
+
+    /// Marks queries past their time-out unresponsive; returns their peers.
+    @discardableResult
+    private mutating func expire(now: UInt64) -> [PeerID] {
+        var expired: [PeerID] = []
+        waiting.removeAll { w in
+            guard now >= w.since + parameters.queryTimeout else { return false }
+            expired.append(w.peer)
+            return true
         }
+        for peer in expired {
+            if let i = slotIndex(of: peer) { slots[i].state = .unresponsive }
+            stats.timeouts += 1
+        }
+        return expired
     }
 
     /// Ends the lookup when its work is done (rust's termination rule, with our budget and

@@ -20,7 +20,8 @@ import Wire
 /// Table policy, as in go: a node puts in its table every peer that answers its queries and
 /// every peer that queries it (all nodes here are servers); peers merely *named* in answers
 /// do not go in. A full bucket's least recently seen entry is pinged; it stays if it
-/// answers (it always does before step 3).
+/// answers (it always does before step 3). A peer whose query times out leaves the asker's
+/// table, as go removes a peer whose query failed.
 ///
 /// Peer IDs are random sha2-256-multihash-shaped byte strings (valid peer IDs, no key
 /// generation); each node has one public IPv4 address, so the diversity rule is live.
@@ -75,6 +76,9 @@ public struct DHTLookupSimulation {
         let node: Int
         var lookup: Lookup
         let purpose: Purpose
+        /// The earliest lookup timer in the queue (ms), so each query does not add its own:
+        /// timers were most of the event queue, and the queue most of the run time.
+        var timerAt: UInt64?
     }
 
     enum Event {
@@ -186,7 +190,11 @@ public struct DHTLookupSimulation {
             drive(id)
         case .lookupTimer(let id):
             guard lookups[id] != nil else { return }
-            lookups[id]!.lookup.timerFired(now: nowNanos)
+            if lookups[id]!.timerAt == queue.now { lookups[id]!.timerAt = nil }
+            let node = lookups[id]!.node
+            // As go does on a failed query: the silent peer leaves the asker's table (a pending
+            // candidate, if any, takes its place).
+            for peer in lookups[id]!.lookup.timerFired(now: nowNanos) { tables[node]?.remove(peer) }
             drive(id)
         case .ping(let from, let to):
             guard !gone[to] else { return }
@@ -273,8 +281,7 @@ public struct DHTLookupSimulation {
         let lookup = Lookup(target: bytes, targetKey: target, localPeer: peerIDs[node], seeds: seeds,
                             parameters: configuration.parameters, now: queue.now * 1_000_000)
         let id = lookups.count
-        lookups.append(Active(node: node, lookup: lookup, purpose: purpose))
-        queue.schedule(.lookupTimer(lookup: id), after: configuration.parameters.timeout / 1_000_000)
+        lookups.append(Active(node: node, lookup: lookup, purpose: purpose, timerAt: nil))
         drive(id)
     }
 
@@ -285,8 +292,14 @@ public struct DHTLookupSimulation {
         for q in lookups[id]!.lookup.nextQueries(now: queue.now * 1_000_000) {
             let to = index[q.peer]!
             send(.request(from: node, to: to, lookup: id, target: target), from: node, to: to)
-            // The millisecond after the time-out, so the nanosecond clock is past it.
-            queue.schedule(.lookupTimer(lookup: id), after: configuration.parameters.queryTimeout / 1_000_000 + 1)
+        }
+        if let deadline = lookups[id]!.lookup.deadline {
+            // Rounded up to the millisecond, so the nanosecond clock is past it when it fires.
+            let at = (deadline + 999_999) / 1_000_000
+            if lookups[id]!.timerAt.map({ at < $0 }) ?? true {
+                lookups[id]!.timerAt = at
+                queue.schedule(.lookupTimer(lookup: id), at: at)
+            }
         }
         guard lookups[id]!.lookup.isFinished, let done = lookups[id] else { return }
         lookups[id] = nil
