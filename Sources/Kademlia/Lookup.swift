@@ -241,8 +241,14 @@ public struct Lookup: Sendable {
     /// distinct distances from the target (XOR is a bijection), so the search is exact.
     private func slotIndex(of peer: PeerID) -> Int? {
         guard let key = known[peer] else { return nil }
-        let i = firstSlot(notCloserThan: key.distance(to: targetKey))
-        return i < slots.count && slots[i].candidate.peer == peer ? i : nil
+        let distance = key.distance(to: targetKey)
+        // Equal distances only if a caller passed a wrong point for some peer: look past them.
+        var i = firstSlot(notCloserThan: distance)
+        while i < slots.count && slots[i].distance == distance {
+            if slots[i].candidate.peer == peer { return i }
+            i += 1
+        }
+        return nil
     }
 
     private mutating func add(_ candidates: [Candidate], depth: Int) {

@@ -82,6 +82,9 @@ public struct RoutingTable: Sendable {
     public let localKey: KadKey
     var buckets: [Bucket]
     public private(set) var count = 0
+    /// At least the deepest bucket that ever held a peer (it never shrinks), so `closest`
+    /// need not visit the hundreds of empty buckets beyond it.
+    var deepest = 0
 
     public init(localPeer: PeerID) {
         self.localPeer = localPeer
@@ -136,6 +139,7 @@ public struct RoutingTable: Sendable {
         if buckets[b].entries.count < Self.bucketSize {
             buckets[b].entries.append(entry)
             count += 1
+            deepest = max(deepest, b)
             return .added
         }
         if let pending = buckets[b].pending {
@@ -169,6 +173,7 @@ public struct RoutingTable: Sendable {
            subnetAdmits(candidate.addresses, bucket: b, excluding: nil) == nil {
             buckets[b].entries.append(candidate)
             count += 1
+            deepest = max(deepest, b)
         }
     }
 
@@ -189,6 +194,7 @@ public struct RoutingTable: Sendable {
             if subnetAdmits(candidate.addresses, bucket: b, excluding: nil) == nil {
                 buckets[b].entries.append(candidate)
                 count += 1
+                deepest = max(deepest, b)
             }
         }
     }
@@ -212,24 +218,40 @@ public struct RoutingTable: Sendable {
         guard wanted > 0 else { return [] }
         let c = localKey.commonPrefixLength(with: target)
         var result: [Entry] = []
+        var distances: [KadKey] = []
         result.reserveCapacity(wanted)
-        func take(_ group: [Entry]) {
-            guard !group.isEmpty, result.count < wanted else { return }
-            var order = group.indices.map { (distance: group[$0].key.distance(to: target), index: $0) }
-            order.sort { $0.distance < $1.distance }
-            for o in order.prefix(wanted - result.count) { result.append(group[o.index]) }
+        distances.reserveCapacity(wanted)
+        // Insertion into the sorted prefix: groups are a bucket (20 entries) and come in
+        // order, so this is short; a plain loop, because the sort and closures of the first
+        // version were a third of a debug-build simulation.
+        func take(_ group: [Entry], floor: Int) {
+            for e in group {
+                let d = e.key.distance(to: target)
+                if result.count == wanted {
+                    guard d < distances[wanted - 1] else { continue }
+                    result.removeLast()
+                    distances.removeLast()
+                }
+                var i = distances.count
+                while i > floor && d < distances[i - 1] { i -= 1 }
+                result.insert(e, at: i)
+                distances.insert(d, at: i)
+            }
         }
         if c < Self.bucketCount {
-            take(buckets[c].entries)
+            take(buckets[c].entries, floor: 0)
             if result.count < wanted {
-                var above: [Entry] = []
-                for b in (c + 1)..<Self.bucketCount where !buckets[b].entries.isEmpty { above.append(contentsOf: buckets[b].entries) }
-                take(above)
+                let floor = result.count
+                var b = c + 1
+                while b <= deepest {
+                    take(buckets[b].entries, floor: floor)
+                    b += 1
+                }
             }
         }
         var b = min(c, Self.bucketCount) - 1
         while result.count < wanted && b >= 0 {
-            take(buckets[b].entries)
+            take(buckets[b].entries, floor: result.count)
             b -= 1
         }
         return result

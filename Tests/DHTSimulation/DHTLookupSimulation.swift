@@ -260,7 +260,11 @@ public struct DHTLookupSimulation {
         heardFrom(from, at: to)
         let k = configuration.parameters.k
         let askerKey = keys[from]
-        let closer = tables[to]!.closest(to: target, count: k + 1).filter { $0.key != askerKey }.prefix(k).map(Lookup.Candidate.init)
+        var closer: [Lookup.Candidate] = []
+        closer.reserveCapacity(k)
+        for e in tables[to]!.closest(to: target, count: k + 1) where e.key != askerKey && closer.count < k {
+            closer.append(Lookup.Candidate(e))
+        }
         send(.response(from: to, to: from, lookup: lookup, closer: closer), from: to, to: from)
     }
 
