@@ -217,44 +217,41 @@ public struct RoutingTable: Sendable {
     public func closest(to target: KadKey, count wanted: Int) -> [Entry] {
         guard wanted > 0 else { return [] }
         let c = localKey.commonPrefixLength(with: target)
-        var result: [Entry] = []
-        var distances: [KadKey] = []
-        result.reserveCapacity(wanted)
-        distances.reserveCapacity(wanted)
-        // Insertion into the sorted prefix: groups are a bucket (20 entries) and come in
-        // order, so this is short; a plain loop, because the sort and closures of the first
-        // version were a third of a debug-build simulation.
-        func take(_ group: [Entry], floor: Int) {
-            for e in group {
-                let d = e.key.distance(to: target)
-                if result.count == wanted {
-                    guard d < distances[wanted - 1] else { continue }
-                    result.removeLast()
-                    distances.removeLast()
+        // Picks are (distance, bucket, index): plain values, so inserting into the sorted
+        // prefix moves no reference counts; the entries are copied out once at the end. (A
+        // sort with closures was a third of a debug-build simulation.)
+        var picks: [(distance: KadKey, bucket: Int, index: Int)] = []
+        picks.reserveCapacity(wanted + 1)
+        func take(_ b: Int, floor: Int) {
+            let entries = buckets[b].entries
+            for i in entries.indices {
+                let d = entries[i].key.distance(to: target)
+                if picks.count == wanted {
+                    guard d < picks[wanted - 1].distance else { continue }
+                    picks.removeLast()
                 }
-                var i = distances.count
-                while i > floor && d < distances[i - 1] { i -= 1 }
-                result.insert(e, at: i)
-                distances.insert(d, at: i)
+                var at = picks.count
+                while at > floor && d < picks[at - 1].distance { at -= 1 }
+                picks.insert((d, b, i), at: at)
             }
         }
         if c < Self.bucketCount {
-            take(buckets[c].entries, floor: 0)
-            if result.count < wanted {
-                let floor = result.count
+            take(c, floor: 0)
+            if picks.count < wanted {
+                let floor = picks.count
                 var b = c + 1
                 while b <= deepest {
-                    take(buckets[b].entries, floor: floor)
+                    take(b, floor: floor)
                     b += 1
                 }
             }
         }
         var b = min(c, Self.bucketCount) - 1
-        while result.count < wanted && b >= 0 {
-            take(buckets[b].entries, floor: result.count)
+        while picks.count < wanted && b >= 0 {
+            take(b, floor: picks.count)
             b -= 1
         }
-        return result
+        return picks.map { buckets[$0.bucket].entries[$0.index] }
     }
 
     // MARK: - Helpers

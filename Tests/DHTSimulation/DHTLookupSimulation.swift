@@ -13,7 +13,8 @@ import Wire
 ///    at 15), all as libp2p bootstrap does (libp2p-wire.md section 8.3).
 /// 2. `refreshRounds` periodic refreshes, each `RoutingTable.refreshInterval` (10 min) apart.
 /// 3. `gonePercent` % of the nodes go silent: they stay in every table, and queries to them
-///    time out (`Lookup.Parameters.queryTimeout`).
+///    time out (`Lookup.Parameters.queryTimeout`). Then `healRounds` periodic refreshes
+///    (default none: measure at once, while every table still holds the silent nodes).
 /// 4. `lookups` lookups of random keys from random live nodes, `lookupIntervalMillis` apart.
 ///    Each is scored against the true k closest live nodes (brute force over all nodes).
 ///
@@ -38,6 +39,9 @@ public struct DHTLookupSimulation {
         /// Periodic refreshes after joining, `RoutingTable.refreshInterval` apart.
         public var refreshRounds = 1
         public var gonePercent = 20
+        /// Periodic refreshes after the silence and before the measured lookups: the dead
+        /// time out in them and leave the tables (0: measure at once, the worst case).
+        public var healRounds = 0
         public var lookups = 100
         public var lookupIntervalMillis: UInt64 = 50
         public var seed: UInt64 = 1
@@ -59,9 +63,9 @@ public struct DHTLookupSimulation {
         /// Lookups run while joining and refreshing, and the queries they sent.
         public let maintenanceLookups: Int
         public let maintenanceQueries: Int
-        /// Mean routing-table size when the measured lookups start.
+        /// Mean routing-table size when the nodes go silent.
         public let averageTableSize: Double
-        /// Mean share of table entries that are gone when the measured lookups start.
+        /// Mean share of table entries that are gone, counted when the nodes go silent.
         public let goneInTables: Double
         public let messages: Int
         public let simulatedMillis: UInt64
@@ -162,7 +166,12 @@ public struct DHTLookupSimulation {
         // Refresh lookups finish well within a minute (their overall time-out).
         let silentAt = joined + UInt64(c.refreshRounds) * refreshMillis + c.parameters.timeout / 1_000_000 + 1000
         queue.schedule(.goSilent, at: silentAt)
-        for m in 0..<c.lookups { queue.schedule(.measure(index: m), at: silentAt + 1000 + UInt64(m) * c.lookupIntervalMillis) }
+        for round in 0..<c.healRounds {
+            for i in 0..<n { queue.schedule(.refresh(node: i), at: silentAt + UInt64(i) * c.joinIntervalMillis + UInt64(round + 1) * refreshMillis) }
+        }
+        let measureAt = silentAt + 1000 + (c.healRounds == 0 ? 0 : UInt64(n) * c.joinIntervalMillis + UInt64(c.healRounds) * refreshMillis
+                                            + c.parameters.timeout / 1_000_000)
+        for m in 0..<c.lookups { queue.schedule(.measure(index: m), at: measureAt + UInt64(m) * c.lookupIntervalMillis) }
         while measuredLeft > 0 || c.lookups == 0, let event = queue.next(until: .max) {
             handle(event)
         }
