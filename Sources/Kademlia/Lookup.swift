@@ -99,6 +99,8 @@ public struct Lookup: Sendable {
     public let target: [UInt8]
     public let targetKey: KadKey
     public let localPeer: PeerID
+    /// Our point: comparing points is cheaper than comparing peer IDs byte by byte.
+    private let localKey: KadKey
     public let startedAt: UInt64
     public private(set) var stats = Stats()
     public private(set) var isFinished = false
@@ -129,6 +131,7 @@ public struct Lookup: Sendable {
         self.target = target
         self.targetKey = targetKey
         self.localPeer = localPeer
+        localKey = KadKey(peer: localPeer)
         startedAt = now
         add(seeds, depth: 0)
         evaluate(now: now)
@@ -252,7 +255,7 @@ public struct Lookup: Sendable {
     }
 
     private mutating func add(_ candidates: [Candidate], depth: Int) {
-        for c in candidates where c.peer != localPeer {
+        for c in candidates where c.key != localKey {
             guard known.updateValue(c.key, forKey: c.peer) == nil else { continue }
             let distance = c.key.distance(to: targetKey)
             let lo = firstSlot(notCloserThan: distance)

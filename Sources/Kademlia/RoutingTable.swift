@@ -129,7 +129,8 @@ public struct RoutingTable: Sendable {
             buckets[b].entries[i].lastSeen = now
             // New addresses replace the old only if they keep the bucket diverse: otherwise a
             // peer admitted on an exempt address could move into a crowded /24 afterwards.
-            if !addresses.isEmpty, subnetAdmits(addresses, bucket: b, excluding: i) == nil {
+            if !addresses.isEmpty, addresses != buckets[b].entries[i].addresses,
+               subnetAdmits(addresses, bucket: b, excluding: i) == nil {
                 buckets[b].entries[i].addresses = addresses
             }
             return .updated
