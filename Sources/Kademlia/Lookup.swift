@@ -19,7 +19,7 @@ import Wire
 /// A value type with no I/O: time is `now` in nanoseconds, passed in. Two limits keep a
 /// hostile peer from holding it open: a budget of `maxQueries` queries, and an overall
 /// `timeout`; and memory stays bounded by keeping only the `maxCandidates` closest
-/// candidates and remembering at most budget × k peer IDs.
+/// candidates and remembering the seeds and at most k peer IDs per answer (budget × k).
 ///
 /// Unlike rust, α is a hard bound: rust lets a stalled lookup (answers with no closer peer)
 /// widen to k queries in flight; we keep α and rely on time-outs freeing slots.
@@ -133,7 +133,7 @@ public struct Lookup: Sendable {
         self.localPeer = localPeer
         localKey = KadKey(peer: localPeer)
         startedAt = now
-        add(seeds, depth: 0)
+        add(seeds[...], depth: 0)
         evaluate(now: now)
     }
 
@@ -174,7 +174,8 @@ public struct Lookup: Sendable {
         stats.answers += 1
         let depth = slots[i].depth + 1
         stats.rounds = max(stats.rounds, depth)
-        add(closer, depth: depth)
+        // An answer names k peers; more is a peer inflating our memory: the first k are used.
+        add(closer.prefix(parameters.k), depth: depth)
         evaluate(now: now)
     }
 
@@ -254,7 +255,7 @@ public struct Lookup: Sendable {
         return nil
     }
 
-    private mutating func add(_ candidates: [Candidate], depth: Int) {
+    private mutating func add(_ candidates: ArraySlice<Candidate>, depth: Int) {
         for c in candidates where c.key != localKey {
             guard known.updateValue(c.key, forKey: c.peer) == nil else { continue }
             let distance = c.key.distance(to: targetKey)
