@@ -19,7 +19,7 @@ import Wire
 /// A value type with no I/O: time is `now` in nanoseconds, passed in. Two limits keep a
 /// hostile peer from holding it open: a budget of `maxQueries` queries, and an overall
 /// `timeout`; and memory stays bounded by keeping only the `maxCandidates` closest
-/// candidates and remembering at most budget × k peer IDs.
+/// candidates and remembering the seeds and at most k peer IDs per answer (budget × k).
 ///
 /// Unlike rust, α is a hard bound: rust lets a stalled lookup (answers with no closer peer)
 /// widen to k queries in flight; we keep α and rely on time-outs freeing slots.
@@ -99,6 +99,8 @@ public struct Lookup: Sendable {
     public let target: [UInt8]
     public let targetKey: KadKey
     public let localPeer: PeerID
+    /// Our point: comparing points is cheaper than comparing peer IDs byte by byte.
+    private let localKey: KadKey
     public let startedAt: UInt64
     public private(set) var stats = Stats()
     public private(set) var isFinished = false
@@ -107,7 +109,10 @@ public struct Lookup: Sendable {
     /// Every peer ever added, with its point, so a dropped or failed peer is not added again
     /// and an answer finds its slot by binary search.
     private var known: [PeerID: KadKey] = [:]
-    private var inFlight = 0
+    /// Queries holding an α slot and when each was sent: at most α, so time-outs and the
+    /// deadline are found without walking every candidate.
+    private var waiting: [(peer: PeerID, since: UInt64)] = []
+    private var inFlight: Int { waiting.count }
 
     /// A lookup for key bytes `target` (hashed to find its point), starting from `seeds`
     /// (normally `table.closest(to: targetKey, count: k)`).
@@ -126,8 +131,9 @@ public struct Lookup: Sendable {
         self.target = target
         self.targetKey = targetKey
         self.localPeer = localPeer
+        localKey = KadKey(peer: localPeer)
         startedAt = now
-        add(seeds, depth: 0)
+        add(seeds[...], depth: 0)
         evaluate(now: now)
     }
 
@@ -142,7 +148,7 @@ public struct Lookup: Sendable {
         for i in slots.indices where slots[i].state == .notContacted {
             guard inFlight < parameters.alpha, stats.queriesSent < parameters.maxQueries else { break }
             slots[i].state = .waiting(since: now)
-            inFlight += 1
+            waiting.append((slots[i].candidate.peer, now))
             stats.queriesSent += 1
             out.append(slots[i].candidate)
         }
@@ -160,7 +166,7 @@ public struct Lookup: Sendable {
     public mutating func received(from peer: PeerID, closer: [Candidate], now: UInt64) {
         guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
-        case .waiting: inFlight -= 1
+        case .waiting: release(peer)
         case .unresponsive: break
         case .notContacted, .answered, .failed: return
         }
@@ -168,7 +174,8 @@ public struct Lookup: Sendable {
         stats.answers += 1
         let depth = slots[i].depth + 1
         stats.rounds = max(stats.rounds, depth)
-        add(closer, depth: depth)
+        // An answer names k peers; more is a peer inflating our memory: the first k are used.
+        add(closer.prefix(parameters.k), depth: depth)
         evaluate(now: now)
     }
 
@@ -177,7 +184,7 @@ public struct Lookup: Sendable {
     public mutating func failed(peer: PeerID, now: UInt64) {
         guard !isFinished, let i = slotIndex(of: peer) else { return }
         switch slots[i].state {
-        case .waiting: inFlight -= 1
+        case .waiting: release(peer)
         case .unresponsive: break
         case .notContacted, .answered, .failed: return
         }
@@ -187,10 +194,14 @@ public struct Lookup: Sendable {
     }
 
     /// Time passed: queries past their time-out free their slots; past the overall deadline
-    /// the lookup ends. Call `nextQueries` afterwards.
-    public mutating func timerFired(now: UInt64) {
-        expire(now: now)
+    /// the lookup ends. Call `nextQueries` afterwards. Returns the peers that just timed out,
+    /// for a caller that drops unresponsive peers from its routing table (go removes a peer
+    /// whose query failed; rust marks it disconnected, so a pending candidate replaces it).
+    @discardableResult
+    public mutating func timerFired(now: UInt64) -> [PeerID] {
+        let expired = expire(now: now)
         evaluate(now: now)
+        return expired
     }
 
     /// The caller found what it wanted (the target peer itself, a record): end now.
@@ -201,9 +212,7 @@ public struct Lookup: Sendable {
     public var deadline: UInt64? {
         guard !isFinished else { return nil }
         var earliest = startedAt + parameters.timeout
-        for slot in slots {
-            if case .waiting(let since) = slot.state { earliest = min(earliest, since + parameters.queryTimeout) }
-        }
+        for w in waiting { earliest = min(earliest, w.since + parameters.queryTimeout) }
         return earliest
     }
 
@@ -236,12 +245,18 @@ public struct Lookup: Sendable {
     /// distinct distances from the target (XOR is a bijection), so the search is exact.
     private func slotIndex(of peer: PeerID) -> Int? {
         guard let key = known[peer] else { return nil }
-        let i = firstSlot(notCloserThan: key.distance(to: targetKey))
-        return i < slots.count && slots[i].candidate.peer == peer ? i : nil
+        let distance = key.distance(to: targetKey)
+        // Equal distances only if a caller passed a wrong point for some peer: look past them.
+        var i = firstSlot(notCloserThan: distance)
+        while i < slots.count && slots[i].distance == distance {
+            if slots[i].candidate.peer == peer { return i }
+            i += 1
+        }
+        return nil
     }
 
-    private mutating func add(_ candidates: [Candidate], depth: Int) {
-        for c in candidates where c.peer != localPeer {
+    private mutating func add(_ candidates: ArraySlice<Candidate>, depth: Int) {
+        for c in candidates where c.key != localKey {
             guard known.updateValue(c.key, forKey: c.peer) == nil else { continue }
             let distance = c.key.distance(to: targetKey)
             let lo = firstSlot(notCloserThan: distance)
@@ -250,20 +265,31 @@ public struct Lookup: Sendable {
             if slots.count > parameters.maxCandidates {
                 // The farthest goes; if it was in flight its slot is free again (its answer,
                 // should it come, is ignored).
-                if case .waiting = slots.removeLast().state { inFlight -= 1 }
+                let dropped = slots.removeLast()
+                if case .waiting = dropped.state { release(dropped.candidate.peer) }
             }
         }
     }
 
-    private mutating func expire(now: UInt64) {
-        guard inFlight > 0 else { return }
-        for i in slots.indices {
-            if case .waiting(let since) = slots[i].state, now >= since + parameters.queryTimeout {
-                slots[i].state = .unresponsive
-                inFlight -= 1
-                stats.timeouts += 1
-            }
+    /// Frees the α slot of `peer`.
+    private mutating func release(_ peer: PeerID) {
+        if let w = waiting.firstIndex(where: { $0.peer == peer }) { waiting.remove(at: w) }
+    }
+
+    /// Marks queries past their time-out unresponsive; returns their peers.
+    @discardableResult
+    private mutating func expire(now: UInt64) -> [PeerID] {
+        var expired: [PeerID] = []
+        waiting.removeAll { w in
+            guard now >= w.since + parameters.queryTimeout else { return false }
+            expired.append(w.peer)
+            return true
         }
+        for peer in expired {
+            if let i = slotIndex(of: peer) { slots[i].state = .unresponsive }
+            stats.timeouts += 1
+        }
+        return expired
     }
 
     /// Ends the lookup when its work is done (rust's termination rule, with our budget and

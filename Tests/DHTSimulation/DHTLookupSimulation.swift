@@ -13,14 +13,16 @@ import Wire
 ///    at 15), all as libp2p bootstrap does (libp2p-wire.md section 8.3).
 /// 2. `refreshRounds` periodic refreshes, each `RoutingTable.refreshInterval` (10 min) apart.
 /// 3. `gonePercent` % of the nodes go silent: they stay in every table, and queries to them
-///    time out (`Lookup.Parameters.queryTimeout`).
+///    time out (`Lookup.Parameters.queryTimeout`). Then `healRounds` periodic refreshes
+///    (default none: measure at once, while every table still holds the silent nodes).
 /// 4. `lookups` lookups of random keys from random live nodes, `lookupIntervalMillis` apart.
 ///    Each is scored against the true k closest live nodes (brute force over all nodes).
 ///
 /// Table policy, as in go: a node puts in its table every peer that answers its queries and
 /// every peer that queries it (all nodes here are servers); peers merely *named* in answers
 /// do not go in. A full bucket's least recently seen entry is pinged; it stays if it
-/// answers (it always does before step 3).
+/// answers (it always does before step 3). A peer whose query times out leaves the asker's
+/// table, as go removes a peer whose query failed.
 ///
 /// Peer IDs are random sha2-256-multihash-shaped byte strings (valid peer IDs, no key
 /// generation); each node has one public IPv4 address, so the diversity rule is live.
@@ -37,6 +39,9 @@ public struct DHTLookupSimulation {
         /// Periodic refreshes after joining, `RoutingTable.refreshInterval` apart.
         public var refreshRounds = 1
         public var gonePercent = 20
+        /// Periodic refreshes after the silence and before the measured lookups: the dead
+        /// time out in them and leave the tables (0: measure at once, the worst case).
+        public var healRounds = 0
         public var lookups = 100
         public var lookupIntervalMillis: UInt64 = 50
         public var seed: UInt64 = 1
@@ -58,9 +63,9 @@ public struct DHTLookupSimulation {
         /// Lookups run while joining and refreshing, and the queries they sent.
         public let maintenanceLookups: Int
         public let maintenanceQueries: Int
-        /// Mean routing-table size when the measured lookups start.
+        /// Mean routing-table size when the nodes go silent.
         public let averageTableSize: Double
-        /// Mean share of table entries that are gone when the measured lookups start.
+        /// Mean share of table entries that are gone, counted when the nodes go silent.
         public let goneInTables: Double
         public let messages: Int
         public let simulatedMillis: UInt64
@@ -75,6 +80,9 @@ public struct DHTLookupSimulation {
         let node: Int
         var lookup: Lookup
         let purpose: Purpose
+        /// The earliest lookup timer in the queue (ms), so each query does not add its own:
+        /// timers were most of the event queue, and the queue most of the run time.
+        var timerAt: UInt64?
     }
 
     enum Event {
@@ -158,7 +166,12 @@ public struct DHTLookupSimulation {
         // Refresh lookups finish well within a minute (their overall time-out).
         let silentAt = joined + UInt64(c.refreshRounds) * refreshMillis + c.parameters.timeout / 1_000_000 + 1000
         queue.schedule(.goSilent, at: silentAt)
-        for m in 0..<c.lookups { queue.schedule(.measure(index: m), at: silentAt + 1000 + UInt64(m) * c.lookupIntervalMillis) }
+        for round in 0..<c.healRounds {
+            for i in 0..<n { queue.schedule(.refresh(node: i), at: silentAt + UInt64(i) * c.joinIntervalMillis + UInt64(round + 1) * refreshMillis) }
+        }
+        let measureAt = silentAt + 1000 + (c.healRounds == 0 ? 0 : UInt64(n) * c.joinIntervalMillis + UInt64(c.healRounds) * refreshMillis
+                                            + c.parameters.timeout / 1_000_000)
+        for m in 0..<c.lookups { queue.schedule(.measure(index: m), at: measureAt + UInt64(m) * c.lookupIntervalMillis) }
         while measuredLeft > 0 || c.lookups == 0, let event = queue.next(until: .max) {
             handle(event)
         }
@@ -186,7 +199,11 @@ public struct DHTLookupSimulation {
             drive(id)
         case .lookupTimer(let id):
             guard lookups[id] != nil else { return }
-            lookups[id]!.lookup.timerFired(now: nowNanos)
+            if lookups[id]!.timerAt == queue.now { lookups[id]!.timerAt = nil }
+            let node = lookups[id]!.node
+            // As go does on a failed query: the silent peer leaves the asker's table (a pending
+            // candidate, if any, takes its place).
+            for peer in lookups[id]!.lookup.timerFired(now: nowNanos) { tables[node]?.remove(peer) }
             drive(id)
         case .ping(let from, let to):
             guard !gone[to] else { return }
@@ -252,7 +269,11 @@ public struct DHTLookupSimulation {
         heardFrom(from, at: to)
         let k = configuration.parameters.k
         let askerKey = keys[from]
-        let closer = tables[to]!.closest(to: target, count: k + 1).filter { $0.key != askerKey }.prefix(k).map(Lookup.Candidate.init)
+        var closer: [Lookup.Candidate] = []
+        closer.reserveCapacity(k)
+        for e in tables[to]!.closest(to: target, count: k + 1) where e.key != askerKey && closer.count < k {
+            closer.append(Lookup.Candidate(e))
+        }
         send(.response(from: to, to: from, lookup: lookup, closer: closer), from: to, to: from)
     }
 
@@ -273,8 +294,7 @@ public struct DHTLookupSimulation {
         let lookup = Lookup(target: bytes, targetKey: target, localPeer: peerIDs[node], seeds: seeds,
                             parameters: configuration.parameters, now: queue.now * 1_000_000)
         let id = lookups.count
-        lookups.append(Active(node: node, lookup: lookup, purpose: purpose))
-        queue.schedule(.lookupTimer(lookup: id), after: configuration.parameters.timeout / 1_000_000)
+        lookups.append(Active(node: node, lookup: lookup, purpose: purpose, timerAt: nil))
         drive(id)
     }
 
@@ -285,8 +305,14 @@ public struct DHTLookupSimulation {
         for q in lookups[id]!.lookup.nextQueries(now: queue.now * 1_000_000) {
             let to = index[q.peer]!
             send(.request(from: node, to: to, lookup: id, target: target), from: node, to: to)
-            // The millisecond after the time-out, so the nanosecond clock is past it.
-            queue.schedule(.lookupTimer(lookup: id), after: configuration.parameters.queryTimeout / 1_000_000 + 1)
+        }
+        if let deadline = lookups[id]!.lookup.deadline {
+            // Rounded up to the millisecond, so the nanosecond clock is past it when it fires.
+            let at = (deadline + 999_999) / 1_000_000
+            if lookups[id]!.timerAt.map({ at < $0 }) ?? true {
+                lookups[id]!.timerAt = at
+                queue.schedule(.lookupTimer(lookup: id), at: at)
+            }
         }
         guard lookups[id]!.lookup.isFinished, let done = lookups[id] else { return }
         lookups[id] = nil

@@ -76,8 +76,9 @@ struct SmallNetwork {
     @Test func failedPeersAreLeftOutOfTheResult() {
         var random = SeededRandom(seed: 4)
         let net = SmallNetwork(size: 300, random: &random)
-        let me = net.peers[0]
         let key = KadKey(digest: random.bytes(32))
+        // The asker far from the target, so no answer wastes a place on it.
+        let me = net.trueClosest(to: key, excluding: net.peers[0], count: 300).last!
         let truth = net.trueClosest(to: key, excluding: me, count: 40)
         let dead = Set(truth.prefix(5))
         let seeds = net.tables[me]!.closest(to: key, count: 20).map(Lookup.Candidate.init)
@@ -211,21 +212,39 @@ struct SmallNetwork {
         let me = randomPeer(&random)
         let target = KadKey(digest: random.bytes(32))
         let many = (0..<500).map { _ in Lookup.Candidate(peer: randomPeer(&random), addresses: []) }
-        var lookup = Lookup(target: [], targetKey: target, localPeer: me, seeds: Array(many.prefix(1)), now: 0)
-        let q = lookup.nextQueries(now: 0)
-        lookup.received(from: q[0].peer, closer: Array(many.dropFirst()), now: 1)
-        // Ask everything, answer nothing new: it ends on the k closest of the 200 kept.
+        // 500 seeds: only the 200 closest are kept.
+        var lookup = Lookup(target: [], targetKey: target, localPeer: me, seeds: many, now: 0)
+        // Answers name nothing new: it ends on the k closest.
         var asked: [PeerID] = []
-        var now: UInt64 = 2
+        var now: UInt64 = 1
         while !lookup.isFinished {
             let qs = lookup.nextQueries(now: now)
             if qs.isEmpty { break }
             for q in qs { asked.append(q.peer); lookup.received(from: q.peer, closer: [], now: now) }
             now += 1
         }
-        let closest = many.dropFirst().sorted { $0.key.distance(to: target) < $1.key.distance(to: target) }.prefix(20).map(\.peer)
+        let closest = many.sorted { $0.key.distance(to: target) < $1.key.distance(to: target) }.prefix(20).map(\.peer)
         #expect(lookup.closestAnswered.map(\.peer) == closest)
         // α at a time: the batch that completes the k closest may ask up to α − 1 more.
         #expect(asked.count >= 20 && asked.count < 20 + lookup.parameters.alpha)
+    }
+
+    @Test func usesOnlyKPeersOfAnAnswer() {
+        var random = SeededRandom(seed: 11)
+        let me = randomPeer(&random)
+        let target = KadKey(digest: random.bytes(32))
+        var lookup = Lookup(target: [], targetKey: target, localPeer: me,
+                            seeds: [Lookup.Candidate(peer: randomPeer(&random), addresses: [])], now: 0)
+        let q = lookup.nextQueries(now: 0)
+        let flood = (0..<1000).map { _ in Lookup.Candidate(peer: randomPeer(&random), addresses: []) }
+        lookup.received(from: q[0].peer, closer: flood, now: 1)
+        var asked = Set<PeerID>()
+        while !lookup.isFinished {
+            let qs = lookup.nextQueries(now: 2)
+            if qs.isEmpty { break }
+            for q in qs { asked.insert(q.peer); lookup.received(from: q.peer, closer: [], now: 2) }
+        }
+        #expect(asked.isSubset(of: flood.prefix(20).map(\.peer)))
+        #expect(asked.count == 20)
     }
 }

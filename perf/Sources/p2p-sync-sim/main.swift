@@ -13,7 +13,7 @@ import NetworkSimulation
 //       (default 50) from random routers, one every I ms: propagation (publish to delivery at
 //       every other router) p50/p99/max ms and message copies received per router per message.
 //   p2p-sync-sim dht [--nodes N] [--lookups L] [--gone-percent G] [--seed S] [--bootstrap B]
-//                    [--refresh-on-join 0|1] [--refresh-rounds R] [--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q]
+//                    [--refresh-on-join 0|1] [--refresh-rounds R] [--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q] [--lookup-timeout-s T] [--heal-rounds H]
 //       N Kademlia DHT servers (default 10000) join on WAN-like links (one-way latency per pair
 //       from A...B ms, default 10...100), then G % (default 20) go silent, then L lookups
 //       (default 1000) of random keys from live nodes: recall of the true 20 closest live
@@ -89,7 +89,7 @@ func gossip(_ o: [String: UInt64]) {
 func dht(_ o: [String: UInt64]) {
     var c = DHTLookupSimulation.Configuration()
     let known = ["nodes", "lookups", "gone-percent", "seed", "bootstrap", "refresh-rounds", "refresh-on-join", "latency-min-ms", "latency-max-ms",
-                 "alpha", "max-queries"]
+                 "alpha", "max-queries", "lookup-timeout-s", "heal-rounds"]
     if let unknown = o.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(unknown)") }
     c.nodes = Int(o["nodes"] ?? 10000)
     c.lookups = Int(o["lookups"] ?? 1000)
@@ -98,8 +98,10 @@ func dht(_ o: [String: UInt64]) {
     c.bootstrapPeers = Int(o["bootstrap"] ?? UInt64(c.bootstrapPeers))
     c.refreshRounds = Int(o["refresh-rounds"] ?? UInt64(c.refreshRounds))
     c.refreshOnJoin = (o["refresh-on-join"] ?? 1) != 0
+    c.healRounds = Int(o["heal-rounds"] ?? 0)
     c.parameters.alpha = Int(o["alpha"] ?? UInt64(c.parameters.alpha))
     c.parameters.maxQueries = Int(o["max-queries"] ?? UInt64(c.parameters.maxQueries))
+    c.parameters.timeout = (o["lookup-timeout-s"] ?? c.parameters.timeout / 1_000_000_000) * 1_000_000_000
     let lo = o["latency-min-ms"] ?? 10, hi = o["latency-max-ms"] ?? 100
     guard lo >= 1, lo <= hi, c.nodes >= 2, c.gonePercent < 100, c.parameters.alpha >= 1 else {
         fail("need 1 <= --latency-min-ms <= --latency-max-ms, at least 2 nodes, --gone-percent below 100, --alpha at least 1")
@@ -125,6 +127,7 @@ func dht(_ o: [String: UInt64]) {
     fields.append("\"bootstrap_peers\": \(c.bootstrapPeers)")
     fields.append("\"refresh_on_join\": \(c.refreshOnJoin)")
     fields.append("\"refresh_rounds\": \(c.refreshRounds)")
+    fields.append("\"heal_rounds\": \(c.healRounds)")
     fields.append("\"recall_mean\": \(number(r.meanRecall))")
     fields.append("\"recall_min\": \(number(r.minRecall))")
     fields.append("\"rounds_p50\": \(number(rounds?.p50 ?? .nan))")
@@ -156,5 +159,5 @@ default:
     fail("usage: p2p-sync-sim gossip [--routers N] [--messages M] [--seed S] [--extra-links L] [--interval-ms I] "
          + "[--latency-min-ms A] [--latency-max-ms B] [--loss-permille P] [--drain-ms D]\n"
          + "       p2p-sync-sim dht [--nodes N] [--lookups L] [--gone-percent G] [--seed S] [--bootstrap B] [--refresh-on-join 0|1] [--refresh-rounds R] "
-         + "[--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q]")
+         + "[--latency-min-ms A] [--latency-max-ms B] [--alpha A] [--max-queries Q] [--lookup-timeout-s T] [--heal-rounds H]")
 }
