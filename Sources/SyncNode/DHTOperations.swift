@@ -27,14 +27,15 @@ extension DHTService {
         findProviders(key: groupKey) { [weak self] providers, _ in
             guard let self else { return }
             var dialed = 0
-            for (peer, addresses) in providers where peer != self.local && !self.peers.isConnectedOrDialing(peer) {
+            for (peer, addresses) in providers where peer != self.local {
+                self.groupMembersFound.insert(peer)
+                if self.peers.connection(to: peer) != nil { self.noteGroupMemberConnected(peer) }
+                guard !self.peers.isConnectedOrDialing(peer) else { continue }
                 let candidates = DHTService.dialOrder(addresses.map(\.withoutPeerID).filter(DHTService.dialable))
                 guard !candidates.isEmpty else { continue }
                 dialed += 1
                 self.dial(peer, candidates[...]) { [weak self] result in
-                    guard let self, case .success = result, self.firstGroupPeer == nil, let started = self.startedAt else { return }
-                    self.firstGroupPeer = self.loop.now.duration(since: started)
-                    self.logger.info("DHT: first group member found and connected: \(peer), \(self.firstGroupPeer!) after start")
+                    if case .success = result { self?.noteGroupMemberConnected(peer) }
                 }
             }
             self.lastGroupLookup = (self.loop.now, providers.count, dialed)
@@ -136,5 +137,16 @@ extension DHTService {
             guard let best else { return record }
             return (record.timeReceived ?? "") > (best.timeReceived ?? "") ? record : best
         }
+    }
+}
+
+extension DHTService {
+    /// The first group member the DHT found (a provider of our group key that is not one of
+    /// our bootstrap peers) is connected, whoever dialed: perf/run reports the time from start.
+    func noteGroupMemberConnected(_ peer: PeerID) {
+        guard firstGroupPeer == nil, let started = startedAt, groupMembersFound.contains(peer),
+              !bootstrapPeers.contains(where: { $0.peerID == peer }) else { return }
+        firstGroupPeer = loop.now.duration(since: started)
+        logger.info("DHT: first group member found through the DHT is connected: \(peer), \(firstGroupPeer!) after start")
     }
 }

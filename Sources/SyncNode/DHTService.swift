@@ -55,6 +55,8 @@ final class DHTService {
     /// connected (perf/run reports it).
     private(set) var startedAt: Instant?
     var firstGroupPeer: Duration?
+    /// Providers of our group key seen in lookups (bounded by the lookups' own limits).
+    var groupMembersFound: Set<PeerID> = []
     private(set) var lookupsRun = 0
     var lastGroupLookup: (at: Instant, found: Int, dialed: Int)?
     private var bootstrapping = false
@@ -220,6 +222,7 @@ final class DHTService {
         case .refused(let why):
             logger.debug("DHT: \(peer) not added to the routing table: \(why)")
         }
+        noteGroupMemberConnected(peer)
         if !bootstrapped && !bootstrapping { bootstrapNow() }
     }
 
