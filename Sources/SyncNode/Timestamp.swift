@@ -1,3 +1,4 @@
+import Wire
 /// RFC 3339 UTC timestamps with milliseconds, as the seed writes them ("2026-11-25T12:00:00.123Z"):
 /// the one place that formats and parses them (gossip write messages, log lines, `last_sync`).
 enum Timestamp {
@@ -5,7 +6,7 @@ enum Timestamp {
         let seconds = Int64(millis / 1000)
         let days = seconds / 86400
         let rest = seconds % 86400
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDate.civil(fromDays: days)
         func pad(_ n: Int64, _ width: Int) -> String {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s
@@ -52,29 +53,7 @@ enum Timestamp {
             return nil
         }
         guard i == b.count else { return nil }
-        let total = (days(fromCivil: y, mo, d) * 86400 + h * 3600 + mi * 60 + min(s, 59) - offset) * 1000 + millis
+        let total = (CivilDate.days(fromCivil: y, mo, d) * 86400 + h * 3600 + mi * 60 + min(s, 59) - offset) * 1000 + millis
         return total >= 0 ? UInt64(total) : nil
-    }
-
-    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
     }
 }
