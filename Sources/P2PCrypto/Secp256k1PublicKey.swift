@@ -47,8 +47,13 @@ public struct Secp256k1PublicKey: Hashable, Sendable {
     /// The identity-multihash peer ID (`16Uiu2HA…`): the 37-byte key protobuf is inlined.
     public var peerID: PeerID { PeerID(publicKey: protobuf, sha256: SHA256.hash) }
 
+    /// libsecp256k1 asks for its self-test before the static context is used; it aborts the
+    /// process if the library is broken. A static `let` runs it once, thread-safely.
+    private static let selfTested: Void = secp256k1_selftest()
+
     /// libsecp256k1's parsed form, or nil when the bytes are not a point.
     private static func parse(_ raw: [UInt8]) -> secp256k1_pubkey? {
+        Self.selfTested
         var key = secp256k1_pubkey()
         guard secp256k1_ec_pubkey_parse(p2p_secp256k1_context_static(), &key, raw, raw.count) == 1 else { return nil }
         return key
