@@ -27,11 +27,13 @@ from Crypto.Signature import pkcs1_15
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from libp2p.crypto.ed25519 import create_new_key_pair as ed25519_key_pair
-from libp2p.crypto.keys import KeyType
+from libp2p.crypto.keys import KeyPair, KeyType
 from libp2p.crypto.pb import crypto_pb2
 from libp2p.crypto.rsa import RSAPrivateKey
 from libp2p.crypto.secp256k1 import create_new_key_pair as secp256k1_key_pair
 from libp2p.peer.id import ID
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.pubsub.validators import PUBSUB_SIGNING_PREFIX, signature_validator
 
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 NOISE_PREFIX = b"noise-libp2p-static-key:"
@@ -116,6 +118,18 @@ def noise_static_public():
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def pubsub_message(key_pair, data):
+    """A gossipsub message signed the way py-libp2p's Pubsub.publish signs (StrictSign, key attached)."""
+    public = key_pair.public_key.serialize()
+    msg = rpc_pb2.Message(from_id=ID.from_pubkey(key_pair.public_key).to_bytes(), data=data,
+                          seqno=(1).to_bytes(8, "big"), topicIDs=["p2p-sync"])
+    signature = key_pair.private_key.sign(PUBSUB_SIGNING_PREFIX.encode() + msg.SerializeToString())
+    msg.key = public
+    msg.signature = signature
+    assert signature_validator(msg), "py-libp2p refuses its own signed message"
+    return public, msg.SerializeToString(), signature, peer_id(public)
+
+
 def main():
     noise_message = NOISE_PREFIX + noise_static_public()
     vectors = []  # (name, key protobuf, message, signature, peer id)
@@ -168,6 +182,11 @@ def main():
          peer_id(p256_pub)),
         ("noiseRSA", rsa_pub, noise_message, rsa.sign(noise_message), peer_id(rsa_pub)),
     ]
+    # Whole signed pubsub Messages (field `message`), as py-libp2p peers with these keys publish them.
+    pubsub = [
+        ("pubsubSecp256k1", *pubsub_message(k1, b"hello from a secp256k1 peer")),
+        ("pubsubRSA", *pubsub_message(KeyPair(rsa, rsa.get_public_key()), b"hello from an RSA peer")),
+    ]
     spec = [
         ("specSecp256k1", SPEC_SECP256K1_PUBLIC_PROTOBUF),
         ("specECDSA", SPEC_ECDSA_PUBLIC_PROTOBUF),
@@ -189,7 +208,7 @@ def main():
     out.write("            self.signature = signature\n            self.peerID = peerID\n        }\n    }\n\n")
     out.write("    /// A key protobuf (libp2p peer-ids spec vector) and py-libp2p's peer ID of it.\n")
     out.write("    public struct KeyAndPeerID: Sendable {\n        public let publicKey: String\n        public let peerID: String\n    }\n\n")
-    for name, key, message, signature, pid in vectors + noise:
+    for name, key, message, signature, pid in vectors + noise + pubsub:
         out.write(f"    public static let {name} = Signed(\n        name: \"{name}\",\n")
         out.write(f"        publicKey: \"{key.hex()}\",\n        message: \"{message.hex()}\",\n")
         out.write(f"        signature: \"{signature.hex()}\",\n        peerID: \"{pid}\")\n\n")
