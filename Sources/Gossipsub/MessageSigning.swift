@@ -34,8 +34,9 @@ public enum MessageSigning {
             guard let embedded = author.publicKey else { throw .unsupportedKey("the author's key is not in its peer ID and no key was sent") }
             keyBytes = embedded.encoded()
         }
-        let publicKey: Ed25519PublicKey
-        do { publicKey = try Ed25519PublicKey(libp2pProtobuf: keyBytes) } catch { throw .unsupportedKey("\(error)") }
+        // Any libp2p key type: py's default identity (create_new_key_pair) is secp256k1.
+        let publicKey: PublicKey
+        do { publicKey = try PublicKey(libp2pProtobuf: keyBytes) } catch { throw .unsupportedKey("\(error)") }
         guard publicKey.verify(signature: signature, message: prefix + message.encoded(includingSignature: false)) else {
             throw .badSignature
         }

@@ -20,7 +20,8 @@ public struct NoiseHandshake {
     /// What a completed handshake gives: the remote identity and the transport ciphers.
     public struct Completion {
         public let remotePeer: PeerID
-        public let remoteIdentity: Ed25519PublicKey
+        /// The peer's identity key: any libp2p key type (Ed25519, secp256k1, ECDSA P-256, RSA).
+        public let remoteIdentity: PublicKey
         public let session: NoiseSession
         /// Bytes after the last handshake message: already transport data.
         public internal(set) var remainder: [UInt8]
@@ -51,6 +52,10 @@ public struct NoiseHandshake {
     /// Tests only: sign this key instead of our static key, to play a peer whose identity
     /// signature does not cover the static key it uses (libp2p noise spec: must be refused).
     var signedStaticKeyOverride: [UInt8]?
+    /// Tests only: send this identity key protobuf and signature instead of our own, to play a
+    /// peer with a secp256k1, ECDSA or RSA identity whose signature over our (fixed) static key
+    /// was made by another implementation.
+    var identityPayloadOverride: (identityKey: [UInt8], identitySignature: [UInt8])?
 
     /// - Parameters:
     ///   - staticKey: the Noise static key (separate from the identity key; per host or per handshake).
@@ -165,15 +170,23 @@ public struct NoiseHandshake {
     }
 
     private func makePayload() -> [UInt8] {
+        if let identityPayloadOverride {
+            return NoiseHandshakePayload(identityKey: identityPayloadOverride.identityKey,
+                                         identitySignature: identityPayloadOverride.identitySignature).encoded()
+        }
         let signature = identity.sign(NoiseHandshakePayload.signaturePrefix + (signedStaticKeyOverride ?? staticKey.publicKey))
         return NoiseHandshakePayload(identityKey: identity.publicKey.libp2pProtobuf, identitySignature: signature).encoded()
     }
 
-    private func verify(payload bytes: [UInt8], remoteStatic: [UInt8]) throws(NoiseError) -> (PeerID, Ed25519PublicKey) {
+    /// Checks the peer's payload (libp2p-wire.md §3.3): its identity key, of any libp2p key type,
+    /// must have signed `"noise-libp2p-static-key:" ‖ rs` for the static key `rs` this handshake
+    /// delivered; the peer ID comes from that key (identity multihash for Ed25519 and secp256k1,
+    /// sha2-256 for ECDSA and RSA) and must be the one we dialed, if we dialed one.
+    private func verify(payload bytes: [UInt8], remoteStatic: [UInt8]) throws(NoiseError) -> (PeerID, PublicKey) {
         let payload = try NoiseHandshakePayload(decoding: bytes)
-        let key: Ed25519PublicKey
+        let key: PublicKey
         do {
-            key = try Ed25519PublicKey(libp2pProtobuf: payload.identityKey)
+            key = try PublicKey(libp2pProtobuf: payload.identityKey)
         } catch {
             throw .unsupportedIdentityKey("\(error)")
         }

@@ -24,7 +24,7 @@ public struct ConnectionUpgrade {
     /// after the muxer was agreed (the first yamux frames of a lazy dialer).
     public struct Upgraded {
         public let remotePeer: PeerID
-        public let remoteIdentity: Ed25519PublicKey
+        public let remoteIdentity: PublicKey
         public var session: NoiseSession
         public let muxerBytes: [UInt8]
     }
@@ -37,7 +37,7 @@ public struct ConnectionUpgrade {
     private enum State {
         case negotiatingSecurity(MultistreamNegotiation)
         case handshaking(NoiseHandshake)
-        case negotiatingMuxer(MultistreamNegotiation, NoiseSession, PeerID, Ed25519PublicKey)
+        case negotiatingMuxer(MultistreamNegotiation, NoiseSession, PeerID, PublicKey)
         case done
         case failed
     }

@@ -81,6 +81,62 @@ struct PyInteropTests {
         #expect(pings.status == 0, "\(pings.stderr)")
         #expect(pings.stdout.contains("100 of 100"))
     }
+
+    /// Identity key types py-libp2p can use over Noise (issue 13): secp256k1 is what its own
+    /// `create_new_key_pair()` makes (`16Uiu2…`), RSA hashes into a `Qm…` ID. py 0.8.1 cannot
+    /// sign with ECDSA, so an ECDSA py peer does not exist (the P2PCrypto and Noise tests cover
+    /// ECDSA with signatures from pyca/cryptography).
+    static let pyKeyTypes = [("secp256k1", "16Uiu2HA"), ("rsa", "Qm")]
+
+    @Test(arguments: pyKeyTypes)
+    func pyWithThisKeyTypeDialsUsAndBothIdentify(_ keyType: String, _ idPrefix: String) throws {
+        let node = DaemonHarness()
+        let daemon = try node.start(["--log-level", "debug"])
+        let address = try PeerConnectionTests.loopbackAddress(daemon)
+        let ourID = String(address.split(separator: "/").last!)
+        let py = try ChildProcess(try Self.python(), [Self.peerScript, "dial", address, "--key-type", keyType, "--timeout", "60"],
+                                  directory: node.directory.path, name: "py-dial-\(keyType)")
+        let status = py.waitForExit(timeout: 90)
+        #expect(status == 0, "py: \(py.stdout)\n\(py.stderr.suffix(3000))")
+        let pyID = try #require(Self.event(py, "listening")?["peer_id"]?.stringValue)
+        #expect(pyID.hasPrefix(idPrefix))
+        #expect(Self.event(py, "connected")?["peer_id"]?.stringValue == ourID)
+        #expect(Self.event(py, "identified")?["agent"]?.stringValue == "p2p-sync/0.1.0", "py printed: \(py.stdout)")
+        #expect(Self.events(py).contains { $0["event"]?.stringValue == "ping" })
+        // Our side took py's identity key and identified it.
+        #expect(daemon.stderr.contains(pyID), "\(daemon.stderr.suffix(2000))")
+        #expect(daemon.stderr.contains("(py-libp2p/0.8.1)"), "\(daemon.stderr.suffix(2000))")
+    }
+
+    @Test(arguments: pyKeyTypes)
+    func weDialPyWithThisKeyTypeAndBothIdentify(_ keyType: String, _ idPrefix: String) throws {
+        let node = DaemonHarness()
+        let py = try ChildProcess(try Self.python(), [Self.peerScript, "listen", "--key-type", keyType, "--timeout", "60"],
+                                  directory: node.directory.path, name: "py-listen-\(keyType)")
+        defer { py.signal(SIGTERM) }
+        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
+        let listening = try #require(Self.event(py, "listening"))
+        let pyID = try #require(listening["peer_id"]?.stringValue)
+        #expect(pyID.hasPrefix(idPrefix))
+        let pyAddress = try #require(listening["addrs"]?.arrayValue?.first?.stringValue)
+        let daemon = try node.start()
+
+        let connect = try node.ctl("connect", pyAddress)
+        #expect(connect.status == 0, "\(connect.stderr)")
+        func pyRow() -> JSON? {
+            (try? PeerConnectionTests.peers(node))?.first { $0["peer_id"]?.stringValue == pyID }
+        }
+        #expect(ChildProcess.waitUntil(timeout: 20) { pyRow()?["agent"]?.stringValue != nil }, "\(daemon.stderr.suffix(2000))")
+        let row = try #require(pyRow())
+        #expect(row["state"]?.stringValue == "Connected")
+        #expect(row["agent"]?.stringValue?.hasPrefix("py-libp2p") == true)
+        let ourID = String(try PeerConnectionTests.loopbackAddress(daemon).split(separator: "/").last!)
+        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "identified") != nil }, "py: \(py.stdout)\n\(py.stderr.suffix(2000))")
+        #expect(Self.event(py, "identified")?["peer_id"]?.stringValue == ourID)
+        let pings = try node.ctl("ping", pyID, "--count", "3")
+        #expect(pings.status == 0, "\(pings.stderr)")
+        #expect(pings.stdout.contains("3 of 3"))
+    }
 }
 
 enum InteropError: Error, CustomStringConvertible {

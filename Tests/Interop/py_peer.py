@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""A py-libp2p 0.8.1 peer for p2p-sync's interop tests: TCP + Noise + yamux, Ed25519.
+"""A py-libp2p 0.8.1 peer for p2p-sync's interop tests: TCP + Noise + yamux, Ed25519 by default.
 
 Modes (JSON lines on stdout, logs on stderr; exits by itself after --timeout seconds):
   listen                 serve identify and ping; for each peer that connects, run identify
                          against it and ping it once
   dial MULTIADDR         connect, identify, ping 3 times, then --streams N ping streams in a row
+
+--key-type picks the identity: ed25519 (default), secp256k1 (what py's own
+create_new_key_pair() makes, peer IDs 16Uiu2...), rsa (2048 bits) or ecdsa (P-256; py 0.8.1's
+ECC keys cannot sign, so the host fails to start with it: kept to show that).
 """
 import argparse
 import json
@@ -15,7 +19,7 @@ import time
 import multiaddr
 import trio
 from libp2p import new_host
-from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.crypto import ecc, ed25519, rsa, secp256k1
 from libp2p.host.ping import ID as PING_ID, PING_LENGTH
 from libp2p.identity.identify.identify import ID as IDENTIFY_ID, parse_identify_response
 from libp2p.network.stream.exceptions import StreamEOF
@@ -119,8 +123,18 @@ async def serve(host):
         await trio.sleep(0.1)
 
 
+def make_key_pair(key_type):
+    if key_type == "secp256k1":
+        return secp256k1.create_new_key_pair()
+    if key_type == "rsa":
+        return rsa.create_new_key_pair(2048)
+    if key_type == "ecdsa":
+        return ecc.create_new_key_pair("P-256")
+    return ed25519.create_new_key_pair()
+
+
 async def main(args):
-    host = new_host(key_pair=create_new_key_pair(), muxer_preference="YAMUX")
+    host = new_host(key_pair=make_key_pair(args.key_type), muxer_preference="YAMUX")
     listen = multiaddr.Multiaddr(f"/ip4/127.0.0.1/tcp/{args.port}")
     result = 0
     with trio.move_on_after(args.timeout):
@@ -142,6 +156,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--streams", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--key-type", choices=["ed25519", "secp256k1", "rsa", "ecdsa"], default="ed25519")
     arguments = parser.parse_args()
     if arguments.mode == "dial" and not arguments.address:
         parser.error("dial needs a MULTIADDR")
