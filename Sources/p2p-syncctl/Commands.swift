@@ -126,10 +126,7 @@ struct Doctor: ControlRequestCommand {
 struct Dht: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the DHT (mode, routing table, records, last bootstrap) or query it.",
-        discussion: """
-            The DHT (libp2p Kademlia) finds the members of this node's topic beyond the LAN: each node
-            provides the key SHA-256("p2p-sync/" + topic) and looks up the other providers.
-            """,
+        discussion: "The DHT (libp2p Kademlia) finds the members of this node's topic beyond the LAN: each node provides the key SHA-256(\"p2p-sync/\" + topic) and looks up the other providers.",
         subcommands: [DhtShow.self, DhtFindPeer.self, DhtProviders.self, DhtPut.self, DhtGet.self],
         defaultSubcommand: DhtShow.self)
 }

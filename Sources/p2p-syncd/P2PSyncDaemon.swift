@@ -18,12 +18,14 @@ struct P2PSyncDaemon: ParsableCommand {
             SIGINT or SIGTERM. Drive it with p2p-syncctl (add, get, del, list, watch, status, peers).
 
             Files live in the data directory: identity.key (the node's Ed25519 identity; its peer ID
-            stays the same across restarts), store.db (SQLite), control.sock, p2p-syncd.lock.
+            stays the same across restarts), store.db (SQLite), control.sock, p2p-syncd.lock,
+            peers.json and dht-peers.json (peers to reconnect to after a restart).
 
             Examples:
               p2p-syncd                                   # port 4001, ~/.local/share/p2p-sync
               p2p-syncd --port 0 --data-dir /tmp/node-b   # a second node on the same machine
               p2p-syncd --detach                          # in the background; log in the data dir
+              p2p-syncd --bootstrap /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...   # find the group beyond the LAN (DHT)
             """,
         version: ProductVersion.number
     )
