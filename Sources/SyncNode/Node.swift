@@ -210,6 +210,7 @@ public final class Node {
         let shown = "/ip4/\(host)/tcp/\(configuration.port)"
         do {
             let listener = try reactor.listenTCP(host: host, port: configuration.port)
+            listener.inputCapacity = PeerConnection.inputCapacity
             listener.onAccept = { [unowned self] connection in self.peers.accept(connection) }
             tcpListener = listener
             let hosts = host == "0.0.0.0" ? InterfaceAddresses.ipv4() : [host]

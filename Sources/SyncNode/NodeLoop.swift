@@ -37,5 +37,8 @@ extension Reactor: NodeLoop {}
 extension StreamConnection: ByteChannel {}
 
 extension Reactor: StreamDialer {
-    func dial(host: String, port: UInt16) throws -> any ByteChannel { try connectTCP(host: host, port: port) }
+    // Peer sockets start with the input ring a connection needs (two whole Noise frames).
+    func dial(host: String, port: UInt16) throws -> any ByteChannel {
+        try connectTCP(host: host, port: port, inputCapacity: PeerConnection.inputCapacity)
+    }
 }

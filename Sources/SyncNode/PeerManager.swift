@@ -79,6 +79,13 @@ final class PeerManager {
         if let peer = address.peerID {
             if peer == local.peerID { return completion?(.failure(.dialSelf)) ?? () }
             if let existing = connection(to: peer) { return completion?(.success(existing)) ?? () }
+            // A dial to this peer is already under way (the DHT and a user's `connect` may ask
+            // at once): wait for it rather than race it into a duplicate that one side closes.
+            if let dialing = connections.values.first(where: { $0.direction == .outbound && $0.expectedPeer == peer && ![.connected, .disconnected, .failed].contains($0.state) }) {
+                if keep, targets[address] == nil { targets[address] = DialTarget(address: address) }
+                if let completion { pendingConnects[dialing.number, default: []].append(completion) }
+                return
+            }
         }
         if keep, targets[address] == nil { targets[address] = DialTarget(address: address) }
         guard connections.count < PeerManager.maxConnections else {
@@ -159,12 +166,24 @@ final class PeerManager {
             } else {
                 keepNew = (connection.direction == .outbound) == (local.peerID < peer)
             }
+            // Whoever waits for the connection that goes waits for the one that stays.
             if keepNew {
+                movePendingConnects(from: other, to: connection)
                 other.close("replaced by a newer connection to the same peer")
             } else {
+                movePendingConnects(from: connection, to: other)
                 connection.close("duplicate connection to \(peer)")
                 return
             }
+        }
+    }
+
+    private func movePendingConnects(from closing: PeerConnection, to survivor: PeerConnection) {
+        guard let waiting = pendingConnects.removeValue(forKey: closing.number) else { return }
+        if survivor.state == .connected {
+            for completion in waiting { completion(.success(survivor)) }
+        } else {
+            pendingConnects[survivor.number, default: []] += waiting
         }
     }
 
