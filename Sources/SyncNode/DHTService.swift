@@ -371,7 +371,7 @@ final class DHTService {
     func lookup(_ kind: LookupKind, key: [UInt8], enough: ((LookupResult) -> Bool)? = nil,
                 observe: ((KadMessage) -> Void)? = nil, completion: @escaping (LookupResult) -> Void) {
         let target = KadKey(hashing: key)
-        table.markLookup(bucket: min(target.commonPrefixLength(with: KadKey(peer: local)), RoutingTable.bucketCount - 1), now: now)
+        table.markLookup(key: target, now: now)
         let seeds = table.closest(to: target, count: DHTService.k).map { Lookup.Candidate(peer: $0.peer, addresses: $0.addresses) }
         let machine = Lookup(target: key, localPeer: local, seeds: seeds, now: now)
         nextLookup += 1
