@@ -24,7 +24,6 @@ EOF on stdin is not a quit: the peer keeps running until --timeout.
 Logs go to stderr.
 """
 import argparse
-import json
 import os
 import sys
 
@@ -40,6 +39,7 @@ from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.tools.anyio_service import background_trio_service
+from interop_io import emit, log, stdin_lines
 
 PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0"), TProtocol("/floodsub/1.0.0")]
 POLL_INTERVAL = 0.1
@@ -61,12 +61,8 @@ class _BigRpcQueue(RpcQueue):
 pubsub_module.RpcQueue = _BigRpcQueue  # Pubsub._handle_new_peer calls RpcQueue() by this name
 
 
-def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 class Peer:
@@ -156,34 +152,20 @@ class Peer:
             })
 
     async def read_commands(self):
-        try:
-            stdin = trio.lowlevel.FdStream(os.dup(0))
-        except OSError:
-            log("no stdin; running until --timeout")
-            return
-        buffer = b""
-        while True:
-            chunk = await stdin.receive_some(65536)
-            if not chunk:
-                log("stdin closed; running until --timeout")
-                return
-            buffer += chunk
-            while b"\n" in buffer:
-                raw, buffer = buffer.split(b"\n", 1)
-                line = raw.decode("utf-8", errors="replace").rstrip("\r")
-                command, _, rest = line.partition(" ")
-                if command == "publish":
-                    try:
-                        await self.pubsub.publish(self.topic, rest.encode("utf-8"))
-                    except Exception as error:
-                        self.fail(f"publish: {type(error).__name__}: {error}")
-                        return
-                    emit("published", data=rest)
-                elif command == "quit":
-                    self.quit()
+        async for line in stdin_lines():
+            command, _, rest = line.partition(" ")
+            if command == "publish":
+                try:
+                    await self.pubsub.publish(self.topic, rest.encode("utf-8"))
+                except Exception as error:
+                    self.fail(f"publish: {type(error).__name__}: {error}")
                     return
-                elif line.strip():
-                    log(f"ignoring unknown command: {line!r}")
+                emit("published", data=rest)
+            elif command == "quit":
+                self.quit()
+                return
+            elif line.strip():
+                log(f"ignoring unknown command: {line!r}")
 
 
 async def main(args):

@@ -87,7 +87,6 @@ Commands run one after another. EOF on stdin is not a quit: the peer keeps runni
 --timeout. Logs go to stderr.
 """
 import argparse
-import json
 import logging
 import os
 import socket
@@ -101,6 +100,7 @@ from libp2p.crypto import ed25519
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
+from interop_io import emit, log, stdin_lines
 
 KAD_PROTOCOL = TProtocol("/ipfs/kad/1.0.0")
 PUT_VALUE, GET_VALUE, ADD_PROVIDER, GET_PROVIDERS, FIND_NODE, PING = range(6)
@@ -108,12 +108,8 @@ MAX_READ_FRAME = 16 * 1024 * 1024  # what this script accepts from the remote
 GARBAGE_VARIANTS = ("random", "truncated", "short")
 
 
-def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 # ---- protobuf by hand -------------------------------------------------------------------------
@@ -649,32 +645,19 @@ class Hostile:
         return True
 
     async def read_commands(self):
-        try:
-            stdin = trio.lowlevel.FdStream(os.dup(0))
-        except OSError:
-            log("no stdin; running until --timeout")
-            return
-        buffer = b""
-        while True:
-            chunk = await stdin.receive_some(65536)
-            if not chunk:
-                log("stdin closed; running until --timeout")
+        async for line in stdin_lines():
+            line = line.strip()
+            if not line:
+                continue
+            command, *words = line.split()
+            if command == "quit":
+                self.scope.cancel()
                 return
-            buffer += chunk
-            while b"\n" in buffer:
-                raw, buffer = buffer.split(b"\n", 1)
-                line = raw.decode("utf-8", errors="replace").strip()
-                if not line:
-                    continue
-                command, *words = line.split()
-                if command == "quit":
-                    self.scope.cancel()
-                    return
-                try:
-                    if not await self.run_command(command, words):
-                        log(f"ignoring unknown command: {line!r}")
-                except Exception as error:  # a failed command is not fatal
-                    emit("error", command=line, message=f"{type(error).__name__}: {error}")
+            try:
+                if not await self.run_command(command, words):
+                    log(f"ignoring unknown command: {line!r}")
+            except Exception as error:  # a failed command is not fatal
+                emit("error", command=line, message=f"{type(error).__name__}: {error}")
 
 
 async def main(args):

@@ -74,7 +74,6 @@ Keys, as py 0.8.1 handles them (read from kad_dht/kad_dht.py and records/validat
   string that is not a CID but is hex is used as raw bytes, anything else as UTF-8.
 """
 import argparse
-import json
 import logging
 import os
 import sys
@@ -88,16 +87,13 @@ from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.records.validator import Validator
 from libp2p.tools.anyio_service import background_trio_service
+from interop_io import emit, log, stdin_lines
 
 POLL_INTERVAL = 0.1
 
 
-def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 class LastValidatedWins(Validator):
@@ -206,32 +202,18 @@ class Peer:
         return True
 
     async def read_commands(self):
-        try:
-            stdin = trio.lowlevel.FdStream(os.dup(0))
-        except OSError:
-            log("no stdin; running until --timeout")
-            return
-        buffer = b""
-        while True:
-            chunk = await stdin.receive_some(65536)
-            if not chunk:
-                log("stdin closed; running until --timeout")
+        async for line in stdin_lines():
+            command, _, rest = line.partition(" ")
+            if command == "quit":
+                self.quit()
                 return
-            buffer += chunk
-            while b"\n" in buffer:
-                raw, buffer = buffer.split(b"\n", 1)
-                line = raw.decode("utf-8", errors="replace").rstrip("\r")
-                command, _, rest = line.partition(" ")
-                if command == "quit":
-                    self.quit()
-                    return
-                if not line.strip():
-                    continue
-                try:
-                    if not await self.run_command(command, rest):
-                        log(f"ignoring unknown command: {line!r}")
-                except Exception as error:  # a failed command is not fatal
-                    emit("error", command=line, message=f"{type(error).__name__}: {error}")
+            if not line.strip():
+                continue
+            try:
+                if not await self.run_command(command, rest):
+                    log(f"ignoring unknown command: {line!r}")
+            except Exception as error:  # a failed command is not fatal
+                emit("error", command=line, message=f"{type(error).__name__}: {error}")
 
 
 async def main(args):

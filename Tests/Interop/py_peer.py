@@ -11,7 +11,6 @@ create_new_key_pair() makes, peer IDs 16Uiu2...), rsa (2048 bits) or ecdsa (P-25
 ECC keys cannot sign, so the host fails to start with it: kept to show that).
 """
 import argparse
-import json
 import secrets
 import sys
 import time
@@ -24,14 +23,11 @@ from libp2p.host.ping import ID as PING_ID, PING_LENGTH
 from libp2p.identity.identify.identify import ID as IDENTIFY_ID, parse_identify_response
 from libp2p.network.stream.exceptions import StreamEOF
 from libp2p.peer.peerinfo import info_from_p2p_addr
+from interop_io import emit, log, stdin_lines
 
 
-def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 async def read_all(stream):
