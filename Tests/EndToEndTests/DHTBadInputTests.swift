@@ -50,35 +50,36 @@ struct DHTBadInputTests {
     }
 
     /// As a client the hostile peer floods FIND_NODE, stores an oversized record and sends
-    /// garbage requests: refused stream by stream, the connection and the daemon keep working.
+    /// garbage requests (each from its own py process, so one's aftermath cannot spoil the
+    /// next): refused stream by stream, the connection and the daemon keep working.
     @Test func floodsOversizedRecordsAndGarbageRequestsAreRefusedStreamByStream() throws {
         let node = DaemonHarness()
         let daemon = try node.start(["--dht-mode", "server"])
         defer { daemon.signal(SIGTERM) }
         let address = try PeerConnectionTests.loopbackAddress(daemon)
-        let py = try Self.hostile(node, "silent")
-        defer { py.writeStdin("quit\n"); _ = py.waitForExit(timeout: 5); py.signal(SIGKILL) }
         let before = Self.rssKiB(daemon)
+        func run(_ command: String, _ event: String, timeout: Double = 30) throws -> JSON {
+            let py = try Self.hostile(node, "silent")
+            defer { py.writeStdin("quit\n"); _ = py.waitForExit(timeout: 5); py.signal(SIGKILL) }
+            py.writeStdin(command + "\n")
+            return try #require(PyKadInteropTests.result(py, event, after: 0, timeout: timeout), "py: \(py.stderr.suffix(2000))")
+        }
 
-        py.writeStdin("flood \(address) 2000 100 10\n")
-        let flood = try #require(PyKadInteropTests.result(py, "flood", after: 0, timeout: 90))
-        // 50 requests a second with a burst of 200: most of a fast flood is refused.
-        #expect((flood["answered"]?.intValue ?? 0) >= 200, "\(flood)")
-        #expect((flood["reset"]?.intValue ?? 0) > 0, "\(flood)")
-        #expect(flood["connected_after"]?.boolValue == true, "\(flood)")
-
-        py.writeStdin("put_oversized \(address) 300000\n")
-        let put = try #require(PyKadInteropTests.result(py, "put_oversized", after: 0))
-        #expect(put["outcome"]?.stringValue == "reset", "\(put)")
-        #expect(put["connected_after"]?.boolValue == true, "\(put)")
-
-        py.writeStdin("garbage_request \(address)\n")
-        let garbage = try #require(PyKadInteropTests.result(py, "garbage_request", after: 0))
+        let garbage = try run("garbage_request \(address)", "garbage_request")
         for result in garbage["results"]?.arrayValue ?? [] {
             #expect(result["outcome"]?.stringValue == "reset", "\(result)")
         }
         #expect(garbage["check"]?["outcome"]?.stringValue == "answered", "\(garbage)")
         #expect(garbage["same_connection"]?.boolValue == true, "\(garbage)")
+
+        let flood = try run("flood \(address) 2000 100 10", "flood", timeout: 90)
+        // 50 requests a second with a burst of 200: most of a fast flood is refused.
+        #expect((flood["answered"]?.intValue ?? 0) >= 200, "\(flood)")
+        #expect((flood["reset"]?.intValue ?? 0) > 0, "\(flood)")
+        #expect(flood["connected_after"]?.boolValue == true, "\(flood)")
+
+        let put = try run("put_oversized \(address) 300000", "put_oversized")
+        #expect(put["outcome"]?.stringValue == "reset", "\(put)")
 
         let dht = try GossipReplicationTests.call(node, .dht)
         #expect((dht["requests_refused"]?.intValue ?? 0) > 0, "\(dht)")
