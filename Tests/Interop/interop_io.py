@@ -35,3 +35,30 @@ async def stdin_lines():
         while b"\n" in buffer:
             raw, buffer = buffer.split(b"\n", 1)
             yield raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+class PeerBase:
+    """A test peer's life: the host, the trio cancel scope that ends it, the peers it reported
+    connected, and its exit status (1 after a fatal error)."""
+
+    def __init__(self, host, scope):
+        self.host = host
+        self.scope = scope
+        self.me = host.get_id()
+        self.connected = set()
+        self.result = 0
+
+    def fail(self, message):
+        """Report a fatal error, then stop everything: the process exits 1."""
+        if self.result == 0:
+            emit("error", message=message)
+        self.result = 1
+        self.scope.cancel()
+
+    def quit(self):
+        self.scope.cancel()
+
+    def note_connected(self, peer_id):
+        if peer_id not in self.connected and peer_id != self.me:
+            self.connected.add(peer_id)
+            emit("connected", peer_id=str(peer_id))

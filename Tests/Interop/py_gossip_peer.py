@@ -39,7 +39,7 @@ from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.tools.anyio_service import background_trio_service
-from interop_io import emit, log, stdin_lines
+from interop_io import PeerBase, emit, log, stdin_lines
 
 PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0"), TProtocol("/floodsub/1.0.0")]
 POLL_INTERVAL = 0.1
@@ -65,30 +65,11 @@ pubsub_module.RpcQueue = _BigRpcQueue  # Pubsub._handle_new_peer calls RpcQueue(
 
 
 
-class Peer:
+class Peer(PeerBase):
     def __init__(self, host, pubsub, topic, scope):
-        self.host = host
+        super().__init__(host, scope)
         self.pubsub = pubsub
         self.topic = topic
-        self.scope = scope
-        self.me = host.get_id()
-        self.connected = set()
-        self.result = 0
-
-    def fail(self, message):
-        """Report an error, then stop everything: the process exits 1."""
-        if self.result == 0:
-            emit("error", message=message)
-        self.result = 1
-        self.scope.cancel()
-
-    def quit(self):
-        self.scope.cancel()
-
-    def note_connected(self, peer_id):
-        if peer_id not in self.connected and peer_id != self.me:
-            self.connected.add(peer_id)
-            emit("connected", peer_id=str(peer_id))
 
     async def connect_all(self, addresses):
         for address in addresses:

@@ -87,7 +87,7 @@ from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.records.validator import Validator
 from libp2p.tools.anyio_service import background_trio_service
-from interop_io import emit, log, stdin_lines
+from interop_io import PeerBase, emit, log, stdin_lines
 
 POLL_INTERVAL = 0.1
 
@@ -114,29 +114,10 @@ class LastValidatedWins(Validator):
         return len(values) - 1
 
 
-class Peer:
+class Peer(PeerBase):
     def __init__(self, host, dht, scope):
-        self.host = host
+        super().__init__(host, scope)
         self.dht = dht
-        self.scope = scope
-        self.me = host.get_id()
-        self.connected = set()
-        self.result = 0
-
-    def fail(self, message):
-        """Report a fatal error, then stop everything: the process exits 1."""
-        if self.result == 0:
-            emit("error", message=message)
-        self.result = 1
-        self.scope.cancel()
-
-    def quit(self):
-        self.scope.cancel()
-
-    def note_connected(self, peer_id):
-        if peer_id not in self.connected and peer_id != self.me:
-            self.connected.add(peer_id)
-            emit("connected", peer_id=str(peer_id))
 
     async def add_peer(self, address):
         info = info_from_p2p_addr(multiaddr.Multiaddr(address))
