@@ -220,3 +220,34 @@ struct SimultaneousDialTests {
         for node in nodes { node.core?.stop() }
     }
 }
+
+/// Two dials of one peer at once (a user's `connect` while the DHT dials it): the second joins
+/// the first, so both succeed with the one connection instead of racing into a duplicate that
+/// is closed under one of them.
+@Suite struct ConcurrentDialTests {
+    @Test(arguments: 1...5 as ClosedRange<UInt64>)
+    func twoDialsOfOnePeerShareOneConnection(seed: UInt64) throws {
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<2).map { try SimulatedNode(index: $0, seed: seed) }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        // The connection number each dial got, or why it failed.
+        var results: [String] = []
+        for _ in 0..<3 {
+            nodes[1].core!.peers.dial(nodes[0].multiaddr, keep: false) { result in
+                switch result {
+                case .success(let connection): results.append("connection \(connection.number)")
+                case .failure(let error): results.append("failed: \(error)")
+                }
+            }
+        }
+        scheduler.run(for: .seconds(3))
+        #expect(results.count == 3, "seed \(seed): \(results)")
+        #expect(Set(results).count == 1 && results.first?.hasPrefix("connection") == true, "seed \(seed): \(results)")
+        #expect(nodes[1].core!.peers.connectionCount == 1, "seed \(seed)")
+        for node in nodes { node.core?.stop() }
+    }
+}
