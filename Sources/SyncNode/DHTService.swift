@@ -15,7 +15,7 @@ import Yamux
 /// and rust do; a peer we are not connected to is dialed first. Only peers whose identify
 /// lists our kad protocol enter the table (they are servers; clients do not advertise it).
 final class DHTService {
-    static let defaultProtocolID = "/ipfs/kad/1.0.0"
+    static let defaultProtocolID = KadHandler.defaultProtocolID
     /// Bucket size and the number of closest peers a lookup looks for (the spec's k).
     static let k = 20
     /// Stale buckets are refreshed, and our own ID looked up again, this often (go, py: 10 min).

@@ -49,24 +49,28 @@ struct PyInteropTests {
         #expect(daemon.stderr.contains("(py-libp2p/0.8.1)"), "\(daemon.stderr.suffix(2000))")
     }
 
-    @Test func weDialPyAndSeeItsAgentProtocolsAndRTT() throws {
-        let node = DaemonHarness()
-        let py = try ChildProcess(try Self.python(), [Self.peerScript, "listen", "--timeout", "90"],
-                                  directory: node.directory.path, name: "py-listen")
-        defer { py.signal(SIGTERM) }
-        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
-        let listening = try #require(Self.event(py, "listening"))
+    /// Starts `py_peer.py listen` with `arguments`, a daemon, and `connect`s it to py; waits
+    /// until our `peers` row for py satisfies `ready` (nil row if it never did).
+    static func dialPyListener(_ node: DaemonHarness, _ arguments: [String], name: String, ready: @escaping (JSON) -> Bool) throws
+        -> (py: ChildProcess, pyID: String, daemon: ChildProcess, row: JSON?) {
+        let py = try ChildProcess(try python(), [peerScript, "listen"] + arguments, directory: node.directory.path, name: name)
+        #expect(ChildProcess.waitUntil(timeout: 30) { event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
+        let listening = try #require(event(py, "listening"))
         let pyID = try #require(listening["peer_id"]?.stringValue)
         let pyAddress = try #require(listening["addrs"]?.arrayValue?.first?.stringValue)
         let daemon = try node.start()
-
         let connect = try node.ctl("connect", pyAddress)
         #expect(connect.status == 0, "\(connect.stderr)")
-        func pyRow() -> JSON? {
-            (try? PeerConnectionTests.peers(node))?.first { $0["peer_id"]?.stringValue == pyID }
-        }
-        #expect(ChildProcess.waitUntil(timeout: 20) { pyRow()?["rtt_ms"]?.doubleValue != nil }, "\(daemon.stderr.suffix(2000))")
-        let row = try #require(pyRow())
+        func pyRow() -> JSON? { (try? PeerConnectionTests.peers(node))?.first { $0["peer_id"]?.stringValue == pyID } }
+        #expect(ChildProcess.waitUntil(timeout: 20) { pyRow().map(ready) ?? false }, "\(daemon.stderr.suffix(2000))")
+        return (py, pyID, daemon, pyRow())
+    }
+
+    @Test func weDialPyAndSeeItsAgentProtocolsAndRTT() throws {
+        let node = DaemonHarness()
+        let dial = try Self.dialPyListener(node, ["--timeout", "90"], name: "py-listen") { $0["rtt_ms"]?.doubleValue != nil }
+        defer { dial.py.signal(SIGTERM) }
+        let (py, pyID, daemon, row) = (dial.py, dial.pyID, dial.daemon, try #require(dial.row))
         #expect(row["state"]?.stringValue == "Connected")
         #expect(row["agent"]?.stringValue?.hasPrefix("py-libp2p") == true)
         #expect(row["protocols"]?.arrayValue?.contains(.string("/ipfs/ping/1.0.0")) == true)
@@ -111,23 +115,12 @@ struct PyInteropTests {
     @Test(arguments: pyKeyTypes)
     func weDialPyWithThisKeyTypeAndBothIdentify(_ keyType: String, _ idPrefix: String) throws {
         let node = DaemonHarness()
-        let py = try ChildProcess(try Self.python(), [Self.peerScript, "listen", "--key-type", keyType, "--timeout", "60"],
-                                  directory: node.directory.path, name: "py-listen-\(keyType)")
-        defer { py.signal(SIGTERM) }
-        #expect(ChildProcess.waitUntil(timeout: 30) { Self.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")
-        let listening = try #require(Self.event(py, "listening"))
-        let pyID = try #require(listening["peer_id"]?.stringValue)
-        #expect(pyID.hasPrefix(idPrefix))
-        let pyAddress = try #require(listening["addrs"]?.arrayValue?.first?.stringValue)
-        let daemon = try node.start()
-
-        let connect = try node.ctl("connect", pyAddress)
-        #expect(connect.status == 0, "\(connect.stderr)")
-        func pyRow() -> JSON? {
-            (try? PeerConnectionTests.peers(node))?.first { $0["peer_id"]?.stringValue == pyID }
+        let dial = try Self.dialPyListener(node, ["--key-type", keyType, "--timeout", "60"], name: "py-listen-\(keyType)") {
+            $0["agent"]?.stringValue != nil
         }
-        #expect(ChildProcess.waitUntil(timeout: 20) { pyRow()?["agent"]?.stringValue != nil }, "\(daemon.stderr.suffix(2000))")
-        let row = try #require(pyRow())
+        defer { dial.py.signal(SIGTERM) }
+        let (py, pyID, daemon, row) = (dial.py, dial.pyID, dial.daemon, try #require(dial.row))
+        #expect(pyID.hasPrefix(idPrefix))
         #expect(row["state"]?.stringValue == "Connected")
         #expect(row["agent"]?.stringValue?.hasPrefix("py-libp2p") == true)
         let ourID = String(try PeerConnectionTests.loopbackAddress(daemon).split(separator: "/").last!)
