@@ -33,6 +33,9 @@ let package = Package(
         // ECDSA P-256 and RSA verification now; QUIC's TLS 1.3 later (issue 13).
         .systemLibrary(name: "CGnuTLS", path: "CSupport/CGnuTLS", pkgConfig: "gnutls",
                        providers: [.apt(["libgnutls28-dev"])]),
+        // QUIC v1 (issue 13): ngtcp2 with its GnuTLS crypto back end.
+        .systemLibrary(name: "CNgtcp2", path: "CSupport/CNgtcp2", pkgConfig: "libngtcp2_crypto_gnutls",
+                       providers: [.apt(["libngtcp2-dev", "libngtcp2-crypto-gnutls-dev"])]),
         .target(name: "CSyncShim", path: "CSupport/CSyncShim"),
         // Counts malloc calls by defining malloc: linked by the benchmark executable only.
         .target(name: "CMallocCounter", path: "CSupport/CMallocCounter"),
@@ -51,13 +54,16 @@ let package = Package(
         .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
         // Kademlia DHT (libp2p kad-dht): keyspace, messages, routing table, lookups, record store (sans-I/O).
         .target(name: "Kademlia", dependencies: ["Wire", "P2PCrypto"]),
+        // QUIC v1 on ngtcp2 (sans-I/O: datagrams and time in, datagrams and stream events out).
+        .target(name: "QUIC", dependencies: ["CNgtcp2", "CGnuTLS", "Wire", "P2PCrypto",
+                                             .product(name: "DequeModule", package: "swift-collections")]),
         // mDNS: the DNS message codec and the libp2p / DNS-SD discovery machine (sans-I/O).
         .target(name: "MDNS", dependencies: ["Wire"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // One sans-I/O connection (upgrade, Noise, yamux, streams) and a handler per protocol.
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise", "Yamux", "Identify", "Ping",
-                                              "Perf", "Gossipsub", "Kademlia", .product(name: "DequeModule", package: "swift-collections")]),
+                                              "Perf", "Gossipsub", "Kademlia", "QUIC", .product(name: "DequeModule", package: "swift-collections")]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.

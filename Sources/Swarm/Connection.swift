@@ -1,4 +1,5 @@
 import DequeModule
+import QUIC
 import Identify
 import Multistream
 import Noise
@@ -47,27 +48,30 @@ public struct Connection {
     }
 
     public let role: Role
-    public private(set) var state: PeerState
-    public private(set) var context: ConnectionContext
+    public internal(set) var state: PeerState
+    public internal(set) var context: ConnectionContext
     /// The peer's identify message, once received (later pushes merged onto it).
     public private(set) var identified: IdentifyMessage?
     /// The last keep-alive round trip, in nanoseconds.
     public private(set) var lastRTT: UInt64?
     public var remotePeer: PeerID? { context.remotePeer }
 
-    private let registry: ProtocolRegistry
-    private var upgrade: ConnectionUpgrade?
+    let registry: ProtocolRegistry
+    var upgrade: ConnectionUpgrade?
     private var noise: NoiseSession?
-    private var yamux: YamuxSession
-    private var muxed = false
-    private var closed = false
-    private var streams: [StreamID: Slot] = [:]
+    var yamux: YamuxSession
+    /// The QUIC connection under this one, when the transport is QUIC (its own TLS and
+    /// streams: no upgrade, Noise or yamux).
+    var quic: QUICConnection?
+    var muxed = false
+    var closed = false
+    var streams: [StreamID: Slot] = [:]
     /// Streams with queued bytes, a pending FIN or a bulk sender: the ones `pump` visits.
     private var active: Set<StreamID> = []
-    private let openedAt: UInt64
+    let openedAt: UInt64
     private var nextKeepAlive: UInt64?
-    private var random: SplitMix64
-    private var output = ConnectionOutput()
+    var random: SplitMix64
+    var output = ConnectionOutput()
     /// Yamux events of the current input, and the error that stopped it, if any.
     private var muxerEvents: [YamuxEvent]? = []
     private var muxerError: (any Error)?
@@ -103,10 +107,33 @@ public struct Connection {
         openedAt = now
     }
 
+    /// A connection over QUIC (issue 13): TLS 1.3 and the streams are QUIC's own, so there is
+    /// no upgrade, Noise or yamux; each QUIC stream is negotiated with multistream and handed to
+    /// the same handlers as a yamux stream. The dialer's first datagrams come from `start`.
+    public init(quic: QUICConnection, role: Role, local: LocalIdentity, registry: ProtocolRegistry,
+                remoteAddress: Multiaddr?, listenAddresses: [Multiaddr], seed: UInt64, now: UInt64) {
+        self.role = role
+        self.registry = registry
+        context = ConnectionContext(local: local, remotePeer: nil, remoteAddress: remoteAddress,
+                                    listenAddresses: listenAddresses, servedProtocols: registry.servedProtocolIDs)
+        upgrade = nil
+        yamux = YamuxSession(role: role == .dialer ? .client : .server)
+        self.quic = quic
+        state = .handshaking
+        random = SplitMix64(seed: seed)
+        openedAt = now
+    }
+
     // MARK: - Events in
 
     /// The transport is up (a dialer's TCP connect finished; a listener's at once): the first bytes.
     public mutating func start(now: UInt64) -> ConnectionOutput {
+        if quic != nil {
+            guard !closed else { return take() }
+            output.events.append(.stateChanged(.handshaking))
+            flush(now: now)
+            return take()
+        }
         guard !closed, upgrade != nil, state == .connecting || state == .handshaking else { return take() }
         state = .handshaking
         output.send += upgrade!.start()
@@ -167,7 +194,7 @@ public struct Connection {
         }
     }
 
-    private mutating func finishTurn(now: UInt64) {
+    mutating func finishTurn(now: UInt64) {
         if !closed { pump(now: now) }
         // Also after a failure: the GoAway yamux queued for it.
         flush(now: now)
@@ -176,6 +203,10 @@ public struct Connection {
     /// The clock reached `deadline`.
     public mutating func timerFired(now: UInt64) -> ConnectionOutput {
         guard !closed else { return take() }
+        if let quic, let due = quic.deadline, now >= due {
+            quicTimerFired(quic, now: now)
+            if closed { return take() }
+        }
         if state != .connected, now >= openedAt + Connection.handshakeTimeout {
             fail("handshake timed out after \(Connection.handshakeTimeout / 1_000_000_000) s in state \(state.rawValue)", now: now)
             return take()
@@ -208,6 +239,10 @@ public struct Connection {
         if muxed {
             yamux.goAway(code: 0)
             flush(now: now)
+        }
+        if let quic {
+            let last = quic.close(reason: reason, now: now)
+            if !last.isEmpty { output.datagrams.append(last) }
         }
         finish(reason, now: now)
         return take()
@@ -251,13 +286,14 @@ public struct Connection {
         guard !closed else { return nil }
         var next: UInt64? = state == .connected ? nil : openedAt + Connection.handshakeTimeout
         if let k = nextKeepAlive { next = min(next ?? k, k) }
+        if let q = quic?.deadline { next = min(next ?? q, q) }
         for d in handlerDeadlines.values { next = min(next ?? d, d) }
         return next
     }
 
     public var isClosed: Bool { closed }
     /// Bytes waiting to be sent on stream `id`: in its queue and in the muxer.
-    public func queuedBytes(on id: StreamID) -> Int { (streams[id]?.outboxBytes ?? 0) + yamux.pendingBytes(on: id) }
+    public func queuedBytes(on id: StreamID) -> Int { (streams[id]?.outboxBytes ?? 0) + muxPending(id) }
     /// Streams open now (for `peers` and tests).
     public var streamCount: Int { streams.count }
 
@@ -325,24 +361,24 @@ public struct Connection {
         }
     }
 
-    private mutating func handle(_ events: [YamuxEvent], now: UInt64) throws {
+    mutating func handle(_ events: [YamuxEvent], now: UInt64) throws {
         for event in events {
             if closed { return }
             switch event {
             case .inboundStream(let id):
                 var negotiation = MultistreamNegotiation(role: .listener(supported: context.servedProtocols))
                 streams[id] = Slot(key: nil, initiator: false, negotiation: nil)
-                try? yamux.write(negotiation.start(), on: id)
+                muxWrite(negotiation.start(), on: id)
                 streams[id]?.negotiation = negotiation
             case .data(let id, let bytes):
-                yamux.consumed(bytes.count, on: id)
+                muxConsumed(bytes.count, on: id)
                 streamData(bytes, on: id, now: now)
             case .remoteClosedWrite(let id):
                 guard streams[id] != nil else { continue }
                 streams[id]?.remoteClosed = true
                 if streams[id]?.negotiation != nil {
                     endStream(id, .refused("the peer closed the stream during negotiation"), now: now)
-                    yamux.reset(id)
+                    muxReset(id)
                 } else {
                     callHandler(id, now: now) { handler, io throws(StreamFailure) in try handler.remoteClosedWrite(&io) }
                 }
@@ -371,10 +407,10 @@ public struct Connection {
             let initiator = streams[id]!.initiator
             output.events.append(.notice("stream \(id): \(initiator ? "the peer refused our protocol" : "negotiation failed"): \(error)"))
             endStream(id, .refused("\(error)"), now: now)
-            yamux.reset(id)
+            muxReset(id)
             return
         }
-        if !result.send.isEmpty { try? yamux.write(result.send, on: id) }
+        if !result.send.isEmpty { muxWrite(result.send, on: id) }
         guard let agreement = result.agreement else { return }
         streams[id]!.negotiation = nil
         streams[id]!.protocolID = agreement.protocolID
@@ -386,7 +422,7 @@ public struct Connection {
             if registration.oneInboundStream {
                 for (other, slot) in streams where other != id && !slot.initiator && slot.key == registration.key {
                     endStream(other, .reset, now: now)
-                    yamux.reset(other)
+                    muxReset(other)
                 }
             }
             var slot = streams[id]!
@@ -401,17 +437,17 @@ public struct Connection {
         if streams[id] != nil { active.insert(id) }
     }
 
-    private mutating func openStream(key: String, request: (any Sendable)?, now: UInt64) -> StreamID? {
+    mutating func openStream(key: String, request: (any Sendable)?, now: UInt64) -> StreamID? {
         guard let registration = registry.registration(key: key) else {
             preconditionFailure("no protocol registered under \(key)")
         }
         let id: StreamID
-        do { id = try yamux.openStream() } catch {
+        do { id = try muxOpen() } catch {
             output.events.append(.notice("cannot open a \(key) stream: \(error)"))
             return nil
         }
         var negotiation = MultistreamNegotiation(role: .dialer(proposals: registration.protocolIDs))
-        try? yamux.write(negotiation.start(), on: id)
+        muxWrite(negotiation.start(), on: id)
         streams[id] = Slot(key: key, initiator: true, negotiation: negotiation, handler: registration.makeHandler(true, request))
         if firstOutbound[key] == nil { firstOutbound[key] = id }
         callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.opened(&io) }
@@ -426,7 +462,7 @@ public struct Connection {
         guard var handler = streams[id]?.handler.take() else { return }
         let (key, protocolID, initiator, outboxBytes) = streams[id].map { ($0.key, $0.protocolID, $0.initiator, $0.outboxBytes) }!
         var io = StreamIO(stream: id, protocolID: protocolID, initiator: initiator, now: now, context: context,
-                          key: key ?? "", queuedBefore: outboxBytes + yamux.pendingBytes(on: id), random: random,
+                          key: key ?? "", queuedBefore: outboxBytes + muxPending(id), random: random,
                           writes: spareWrites.take() ?? [], events: spareEvents.take() ?? [])
         defer {
             // Keep the buffers (their capacity) for the next callback.
@@ -447,7 +483,7 @@ public struct Connection {
         case .resetStream(let why)?:
             output.events.append(.notice("\(key ?? "stream") stream \(id) reset: \(why)"))
             endStream(id, .reset, now: now, tellHandler: false)
-            yamux.reset(id)
+            muxReset(id)
         case .closeConnection(let why)?:
             fail(why, now: now)
         case nil:
@@ -460,7 +496,7 @@ public struct Connection {
         if streams[id] != nil {
             if io.wantsReset {
                 forget(id)
-                yamux.reset(id)
+                muxReset(id)
             } else {
                 for chunk in io.writes { streams[id]!.outbox.append(chunk[...]) }
                 streams[id]!.outboxBytes += io.writtenBytes
@@ -489,7 +525,7 @@ public struct Connection {
 
     /// Moves queued bytes into the muxer as far as its queue target allows, sends due FINs, and
     /// lets bulk senders top up.
-    private mutating func pump(now: UInt64) {
+    mutating func pump(now: UInt64) {
         guard muxed, !active.isEmpty else { return }
         // In stream order (a simulation replays exactly), through a reused buffer.
         var order = activeOrder.take() ?? []
@@ -505,7 +541,7 @@ public struct Connection {
             while true {
                 drainOutbox(id)
                 guard let slot = streams[id], slot.outbox.isEmpty, !slot.closeWhenDrained,
-                      slot.handler?.wantsWritable == true, yamux.pendingBytes(on: id) < Connection.muxerQueueTarget,
+                      slot.handler?.wantsWritable == true, muxPending(id) < Connection.muxerQueueTarget,
                       rounds < 64 else { break }
                 rounds += 1
                 callHandler(id, now: now) { handler, io throws(StreamFailure) in handler.writable(&io) }
@@ -519,7 +555,7 @@ public struct Connection {
 
     private mutating func drainOutbox(_ id: StreamID) {
         while var chunk = streams[id]?.outbox.first {
-            let room = Connection.muxerQueueTarget - yamux.pendingBytes(on: id)
+            let room = Connection.muxerQueueTarget - muxPending(id)
             guard room > 0 else { return }
             streams[id]!.outbox.removeFirst()
             if chunk.count > room {
@@ -528,12 +564,12 @@ public struct Connection {
                 chunk = chunk.prefix(room)
             }
             streams[id]!.outboxBytes -= chunk.count
-            do { try yamux.write(chunk, on: id) } catch {
+            do { try muxWrite(chunk, on: id) } catch {
                 output.events.append(.notice("write on stream \(id) refused: \(error)"))
             }
         }
         guard let slot = streams[id], slot.outbox.isEmpty, slot.closeWhenDrained, !slot.finSent else { return }
-        try? yamux.closeWrite(id)
+        muxCloseWrite(id)
         streams[id]!.finSent = true
         streams[id]!.closeWhenDrained = false
         // Both directions done: yamux forgets the stream without an event, so do we.
@@ -541,7 +577,8 @@ public struct Connection {
     }
 
     /// Encrypts whatever the muxer has queued.
-    private mutating func flush(now: UInt64) {
+    mutating func flush(now: UInt64) {
+        if quic != nil { return flushQUIC(now: now) }
         // Nil while a receive path has the session out: it flushes once the session is back.
         guard muxed, noise != nil, yamux.outputBytes > 0 else { return }
         yamux.takeOutput(into: &plaintextOut)
@@ -597,7 +634,7 @@ public struct Connection {
         }
     }
 
-    private mutating func take() -> ConnectionOutput {
+    mutating func take() -> ConnectionOutput {
         var next = ConnectionOutput()
         swap(&next.send, &recycledSend)
         defer { output = next }
@@ -616,8 +653,13 @@ public struct Connection {
 
     // MARK: - Ending
 
-    private mutating func fail(_ reason: String, now: UInt64) {
+    mutating func fail(_ reason: String, now: UInt64) {
         guard !closed else { return }
+        if let quic {
+            // Application error 1: the peer broke a protocol (0 is a polite close).
+            let last = quic.close(code: 1, reason: reason, now: now)
+            if !last.isEmpty { output.datagrams.append(last) }
+        }
         if muxed {
             // GoAway code 1: protocol error (yamux spec); queued by yamux itself on its own errors.
             flush(now: now)
