@@ -55,7 +55,7 @@ let package = Package(
         // Kademlia DHT (libp2p kad-dht): keyspace, messages, routing table, lookups, record store (sans-I/O).
         .target(name: "Kademlia", dependencies: ["Wire", "P2PCrypto"]),
         // QUIC v1 on ngtcp2 (sans-I/O: datagrams and time in, datagrams and stream events out).
-        .target(name: "QUIC", dependencies: ["CNgtcp2", "CGnuTLS", "Wire", "P2PCrypto",
+        .target(name: "QUIC", dependencies: ["CNgtcp2", "CGnuTLS", "LibP2PTLS", "Wire", "P2PCrypto",
                                              .product(name: "DequeModule", package: "swift-collections")]),
         // mDNS: the DNS message codec and the libp2p / DNS-SD discovery machine (sans-I/O).
         .target(name: "MDNS", dependencies: ["Wire"]),

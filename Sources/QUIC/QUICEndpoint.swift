@@ -55,7 +55,8 @@ public struct QUICEndpoint {
 
     /// Decides what one datagram from `remote` is for. `halfOpen` is how many accepted
     /// connections have not finished their handshake.
-    public func route(_ datagram: UnsafeRawBufferPointer, from remote: QUICAddress, halfOpen: Int, now: UInt64) -> Decision {
+    public func route(_ datagram: UnsafeRawBufferPointer, from source: @autoclosure () -> QUICAddress, halfOpen: Int,
+                      now: UInt64) -> Decision {
         guard let base = datagram.baseAddress?.assumingMemoryBound(to: UInt8.self), datagram.count > 0 else {
             return .drop("empty datagram")
         }
@@ -81,6 +82,7 @@ public struct QUICEndpoint {
             token: header.token.len > 0 ? Array(UnsafeBufferPointer(start: header.token.base, count: header.token.len)) : [],
             version: header.version)
         guard halfOpen < maxHalfOpen else { return .drop("too many handshakes in progress (\(halfOpen))") }
+        let remote = source()
 
         var originalDCID = initial.destinationID
         var retrySCID: [UInt8]?

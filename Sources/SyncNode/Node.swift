@@ -48,6 +48,8 @@ public final class Node {
     var gossipService: GossipService { gossip }
     var reconcileService: ReconcileService { reconcile }
     private var tcpListener: StreamListener?
+    /// The QUIC v1 transport's sockets and connection routing (nil with `--no-quic`).
+    private var quic: QUICTransport?
     let startedAt: Instant
     private var stopRequested = false
 
@@ -93,6 +95,7 @@ public final class Node {
         book = PeerBook(path: dir.peersPath)
         if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
 
+        peers.tcpEnabled = configuration.tcp
         try listen()
         peers.listenAddresses = listenAddresses
         core.onConnected = { [unowned self] connection in self.remember(connection) }
@@ -207,6 +210,10 @@ public final class Node {
 
     private func listen() throws(ConfigurationError) {
         let host = configuration.listenHost
+        guard configuration.tcp else {
+            if configuration.quic { try listenQUIC(host: host, tcpPort: configuration.port) }
+            return
+        }
         let shown = "/ip4/\(host)/tcp/\(configuration.port)"
         do {
             let listener = try reactor.listenTCP(host: host, port: configuration.port)
@@ -222,6 +229,35 @@ public final class Node {
         } catch {
             throw .listenFailed(address: shown, reason: "\(error)")
         }
+        if configuration.quic, let tcp = tcpListener { try listenQUIC(host: host, tcpPort: tcp.localPort) }
+    }
+
+    /// QUIC v1 on UDP, by default on the TCP port's number (`--quic-port` picks another; with
+    /// `--port 0` the same number is tried first, then any free one).
+    private func listenQUIC(host: String, tcpPort: UInt16) throws(ConfigurationError) {
+        let wanted = configuration.quicPort ?? tcpPort
+        let shown = "/ip4/\(host)/udp/\(wanted)/quic-v1"
+        let transport: QUICTransport
+        do { transport = try QUICTransport(reactor: reactor, identity: identity, logger: sink.logger("quic")) } catch {
+            throw .listenFailed(address: shown, reason: "\(error)")
+        }
+        let port: UInt16
+        do {
+            do {
+                port = try transport.listen(host: host, port: wanted)
+            } catch ReactorError.addressInUse where configuration.quicPort == nil && configuration.port == 0 {
+                port = try transport.listen(host: host, port: 0)
+            }
+        } catch ReactorError.addressInUse {
+            throw .portInUse(address: shown)
+        } catch {
+            throw .listenFailed(address: shown, reason: "\(error)")
+        }
+        transport.onAccept = { [unowned self] link in self.peers.accept(link) }
+        peers.quic = transport
+        quic = transport
+        let hosts = host == "0.0.0.0" ? InterfaceAddresses.ipv4() : [host]
+        listenAddresses += hosts.compactMap { h in try? Multiaddr("/ip4/\(h)/udp/\(port)/quic-v1/p2p/\(peerID)") }
     }
 
     /// The lines printed at start (DESIGN.md section 1): peer ID, listen multiaddrs, control socket.
@@ -255,6 +291,7 @@ public final class Node {
         core.stop()
         control.stop()
         tcpListener?.close()
+        quic?.close()
         engine.store.close()
         logger.info("stopped")
     }

@@ -9,6 +9,12 @@ public struct NodeConfiguration: Sendable {
     public var listenHost: String
     /// TCP listen port; 0 picks any free port.
     public var port: UInt16
+    /// `--quic-port`: UDP port of the QUIC v1 transport; nil means the TCP port's number.
+    public var quicPort: UInt16?
+    /// QUIC v1 beside TCP (issue 13); `--no-quic` turns it off.
+    public var quic = true
+    /// TCP beside QUIC; `--no-tcp` turns it off (QUIC only).
+    public var tcp = true
     public var topic: String
     public var logFilter: LogFilter
     /// `--peer`: addresses dialed at start and kept connected.

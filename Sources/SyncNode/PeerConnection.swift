@@ -20,7 +20,12 @@ final class PeerConnection {
     /// A reconciliation is running on this connection (`peers` shows Syncing).
     var syncing = false
     private(set) var machine: Connection
-    private let socket: any ByteChannel
+    /// TCP: the socket. QUIC: this connection's share of a UDP socket.
+    private enum Link {
+        case stream(any ByteChannel)
+        case datagrams(QUICLink)
+    }
+    private let link: Link
     private let loop: NodeLoop
     private var timer: (id: TimerID, at: UInt64)?
     private var reportedClose = false
@@ -32,7 +37,7 @@ final class PeerConnection {
          machine: Connection, loop: NodeLoop) {
         self.number = number
         self.direction = direction
-        self.socket = socket
+        link = .stream(socket)
         self.address = address
         self.expectedPeer = expectedPeer
         self.machine = machine
@@ -62,8 +67,33 @@ final class PeerConnection {
         }
     }
 
+    /// A QUIC connection: datagrams arrive through `receivedDatagram` (the QUIC transport routes
+    /// them here by connection ID); a dialer's first datagrams go out at `begin`.
+    init(number: Int, direction: Direction, link quicLink: QUICLink, address: Multiaddr, expectedPeer: PeerID?,
+         machine: Connection, loop: NodeLoop) {
+        self.number = number
+        self.direction = direction
+        link = .datagrams(quicLink)
+        self.address = address
+        self.expectedPeer = expectedPeer
+        self.machine = machine
+        self.loop = loop
+    }
+
+    func receivedDatagram(_ datagram: UnsafeRawBufferPointer) {
+        perform(machine.receivedDatagram(datagram, now: now))
+    }
+
+    /// The transport the connection runs on, as `peers` shows it.
+    var transport: String {
+        if case .datagrams = link { return "quic" }
+        return "tcp"
+    }
+
     /// Inbound connections start at once; outbound ones when the TCP connect completes.
-    func begin() { if direction == .inbound { perform(machine.start(now: now)) } }
+    func begin() {
+        if direction == .inbound || transport == "quic" { perform(machine.start(now: now)) }
+    }
 
     var now: UInt64 { loop.now.nanoseconds }
     var remotePeer: PeerID? { machine.remotePeer }
@@ -90,7 +120,10 @@ final class PeerConnection {
 
     /// Carries out one machine step: bytes to the socket, the timer re-armed, events up.
     private func perform(_ output: ConnectionOutput) {
-        if !output.send.isEmpty { socket.write(output.send) }
+        switch link {
+        case .stream(let socket): if !output.send.isEmpty { socket.write(output.send) }
+        case .datagrams(let link): if !output.datagrams.isEmpty { link.send(output.datagrams) }
+        }
         rearm()
         for event in output.events { onEvent?(self, event) }
         guard let reason = output.close else { return }
@@ -99,7 +132,10 @@ final class PeerConnection {
             reportedClose = true
             onClosed?(self, reason)
         }
-        output.send.isEmpty ? socket.close() : socket.closeAfterFlush()
+        switch link {
+        case .stream(let socket): output.send.isEmpty ? socket.close() : socket.closeAfterFlush()
+        case .datagrams(let link): link.close()
+        }
     }
 
     private func rearm() {

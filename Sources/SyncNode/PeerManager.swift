@@ -42,6 +42,10 @@ final class PeerManager {
     /// Why the last connection to a peer failed before it was identified (for `doctor`).
     private(set) var lastFailure: [PeerID: String] = [:]
     var onEvent: ((SwarmEvent) -> Void)?
+    /// The QUIC transport, when QUIC is on (the real node; the simulation runs TCP-like links).
+    var quic: QUICTransport?
+    /// False with `--no-tcp`: TCP addresses are not dialed.
+    var tcpEnabled = true
     /// Our listen addresses (identify tells peers); new connections get them.
     var listenAddresses: [Multiaddr] = []
 
@@ -72,7 +76,8 @@ final class PeerManager {
     /// identified, or the dial failed.
     func dial(_ address: Multiaddr, keep: Bool, completion: ((Result<PeerConnection, PeerError>) -> Void)? = nil) {
         let endpoint: (host: String, port: UInt16)
-        do { endpoint = try TCPAddress.endpoint(of: address) } catch {
+        let overQUIC = TCPAddress.isQUIC(address)
+        do { endpoint = overQUIC ? try TCPAddress.quicEndpoint(of: address) : try TCPAddress.endpoint(of: address) } catch {
             completion?(.failure(error))
             return
         }
@@ -92,15 +97,23 @@ final class PeerManager {
             completion?(.failure(.tooManyConnections(PeerManager.maxConnections)))
             return
         }
-        let socket: any ByteChannel
+        let connection: PeerConnection
         do {
-            socket = try dialer.dial(host: endpoint.host, port: endpoint.port)
+            if overQUIC {
+                guard let quic else { throw PeerError.dialFailed(address: address.description, reason: "QUIC is off (--no-quic)") }
+                let link = try quic.dial(host: endpoint.host, port: endpoint.port, expectedPeer: address.peerID)
+                connection = adopt(link, direction: .outbound, address: address, expectedPeer: address.peerID)
+                connection.begin()
+            } else {
+                guard tcpEnabled else { throw PeerError.dialFailed(address: address.description, reason: "TCP is off (--no-tcp)") }
+                let socket = try dialer.dial(host: endpoint.host, port: endpoint.port)
+                connection = adopt(socket, direction: .outbound, address: address, expectedPeer: address.peerID)
+            }
         } catch {
             completion?(.failure(.dialFailed(address: address.description, reason: "\(error)")))
             scheduleRedial(address, error: "\(error)")
             return
         }
-        let connection = adopt(socket, direction: .outbound, address: address, expectedPeer: address.peerID)
         if let completion { pendingConnects[connection.number, default: []].append(completion) }
         logger.debug("dialing \(address)")
     }
@@ -116,6 +129,29 @@ final class PeerManager {
         adopt(socket, direction: .inbound, address: address, expectedPeer: nil).begin()
     }
 
+    /// Takes an inbound QUIC connection (a client Initial the QUIC transport accepted).
+    func accept(_ link: QUICLink) {
+        let address = TCPAddress.multiaddr(socketText: link.remote.text, quic: true) ?? Multiaddr(components: [])
+        guard connections.count < PeerManager.maxConnections else {
+            logger.warning("refusing inbound QUIC connection from \(address): \(PeerManager.maxConnections) connections open")
+            return
+        }
+        adopt(link, direction: .inbound, address: address, expectedPeer: nil).begin()
+    }
+
+    @discardableResult
+    private func adopt(_ link: QUICLink, direction: PeerConnection.Direction, address: Multiaddr,
+                       expectedPeer: PeerID?) -> PeerConnection {
+        let machine = Connection(quic: link.quic, role: direction == .outbound ? .dialer : .listener, local: local,
+                                 registry: registry, remoteAddress: address.withoutPeerID,
+                                 listenAddresses: listenAddresses.map(\.withoutPeerID), seed: random.next(),
+                                 now: loop.now.nanoseconds)
+        let connection = PeerConnection(number: nextNumber, direction: direction, link: link, address: address,
+                                        expectedPeer: expectedPeer, machine: machine, loop: loop)
+        link.connection = connection
+        return register(connection)
+    }
+
     @discardableResult
     private func adopt(_ socket: any ByteChannel, direction: PeerConnection.Direction, address: Multiaddr,
                        expectedPeer: PeerID?) -> PeerConnection {
@@ -123,8 +159,11 @@ final class PeerManager {
                                  ephemeral: makeEphemeral(), expectedPeer: expectedPeer, remoteAddress: address.withoutPeerID,
                                  listenAddresses: listenAddresses.map(\.withoutPeerID), seed: random.next(),
                                  now: loop.now.nanoseconds)
-        let connection = PeerConnection(number: nextNumber, direction: direction, socket: socket, address: address,
-                                        expectedPeer: expectedPeer, machine: machine, loop: loop)
+        return register(PeerConnection(number: nextNumber, direction: direction, socket: socket, address: address,
+                                       expectedPeer: expectedPeer, machine: machine, loop: loop))
+    }
+
+    private func register(_ connection: PeerConnection) -> PeerConnection {
         nextNumber += 1
         connections[connection.number] = connection
         connection.onEvent = { [unowned self] c, event in self.received(event, from: c) }
@@ -274,7 +313,7 @@ enum PeerError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .unsupportedAddress(let a): "cannot dial \(a): only /ip4/.../tcp/... and /ip6/.../tcp/... addresses (optionally with /p2p/<id>) are supported"
+        case .unsupportedAddress(let a): "cannot dial \(a): only /ip4|ip6/HOST/tcp/PORT and /ip4|ip6/HOST/udp/PORT/quic-v1 addresses (optionally with /p2p/<id>) are supported"
         case .dialSelf: "that address is this node's own peer ID"
         case .tooManyConnections(let n): "too many connections (\(n)); disconnect a peer first"
         case .dialFailed(let address, let reason): "cannot connect to \(address): \(reason)"

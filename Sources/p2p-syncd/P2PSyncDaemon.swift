@@ -70,6 +70,16 @@ struct P2PSyncDaemon: ParsableCommand {
     @Flag(help: "Run in the background: pid file and log file in the data directory.")
     var detach = false
 
+    @Option(name: .customLong("quic-port"),
+            help: ArgumentHelp("UDP port of the QUIC v1 transport (/udp/PORT/quic-v1; 0: any free port). Default: the TCP port's number.", valueName: "port"))
+    var quicPort: UInt16?
+
+    @Flag(name: .customLong("no-quic"), help: "TCP only: no QUIC v1 listener on UDP, and QUIC addresses are not dialed.")
+    var noQUIC = false
+
+    @Flag(name: .customLong("no-tcp"), help: "QUIC only: no TCP listener, and TCP addresses are not dialed.")
+    var noTCP = false
+
     @Flag(name: .customLong("no-mdns"),
           help: "Do not use mDNS: nothing is sent on UDP 5353 and LAN peers are not discovered (use --peer or connect).")
     var noMDNS = false
@@ -121,6 +131,10 @@ struct P2PSyncDaemon: ParsableCommand {
                 throw ValidationError("--bootstrap needs the DHT: drop --dht-mode off, or give the peer with --peer instead")
             }
             configuration.dhtProtocol = dhtProtocol
+            if noQUIC && noTCP { throw ValidationError("--no-quic and --no-tcp together leave no transport: drop one") }
+            configuration.quic = !noQUIC
+            configuration.tcp = !noTCP
+            configuration.quicPort = quicPort
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return
