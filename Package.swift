@@ -13,7 +13,7 @@ let package = Package(
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
                                                    "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise",
-                                                   "Kademlia"]),
+                                                   "Kademlia", "LibP2PTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,7 +30,7 @@ let package = Package(
         // secp256k1 ECDSA verification for libp2p Secp256k1 identity keys (libp2p-wire.md §1.5).
         .systemLibrary(name: "CSecp256k1", path: "CSupport/CSecp256k1", pkgConfig: "libsecp256k1",
                        providers: [.apt(["libsecp256k1-dev"])]),
-        // ECDSA P-256 and RSA verification now; QUIC's TLS 1.3 later (issue 13).
+        // ECDSA P-256 and RSA verification (P2PCrypto); X.509 certificates and TLS 1.3 sessions (LibP2PTLS).
         .systemLibrary(name: "CGnuTLS", path: "CSupport/CGnuTLS", pkgConfig: "gnutls",
                        providers: [.apt(["libgnutls28-dev"])]),
         // QUIC v1 (issue 13): ngtcp2 with its GnuTLS crypto back end.
@@ -42,8 +42,10 @@ let package = Package(
 
         // Wire codecs: varint, base58, multihash, multiaddr, key protobufs, peer IDs.
         .target(name: "Wire"),
-        // The only module that touches libsodium, libsecp256k1 and GnuTLS's public-key API.
+        // The only module that touches libsodium, libsecp256k1 and GnuTLS's public-key API (LibP2PTLS owns its X.509 and TLS API).
         .target(name: "P2PCrypto", dependencies: ["CSodium", "CSecp256k1", "CGnuTLS", "Wire"]),
+        // The libp2p TLS certificate (tls/tls.md) and GnuTLS session set-up for QUIC and /tls/1.0.0.
+        .target(name: "LibP2PTLS", dependencies: ["CGnuTLS", "P2PCrypto", "Wire"]),
         // Protocol state machines (sans-I/O): bytes and time in, bytes and events out.
         .target(name: "Multistream", dependencies: ["Wire"]),
         .target(name: "Noise", dependencies: ["Wire", "P2PCrypto"]),
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "P2PCryptoTests", dependencies: ["P2PCrypto", "Wire", "TestSupport"],
                     // The generator of Tests/TestSupport/KeyVectors.swift (run by hand, not built).
                     exclude: ["Vectors/make_key_vectors.py"]),
+        .testTarget(name: "LibP2PTLSTests", dependencies: ["LibP2PTLS", "CGnuTLS", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),
