@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "DHTSimulation", "Kademlia", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
-                                                      "Kademlia", "P2PCrypto", "Wire", "TestSupport"]),
+                                                      "Kademlia", "QUIC", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),

@@ -182,7 +182,8 @@ public final class QUICConnection {
 
     private func setUpTLS() throws(QUICError) {
         var created: gnutls_session_t?
-        let flags = (isServer ? GNUTLS_SERVER : GNUTLS_CLIENT).rawValue | GNUTLS_NO_END_OF_EARLY_DATA.rawValue
+        // No session tickets: no resumption, no 0-RTT ("lite" scope), and nothing to keep between runs.
+        let flags = (isServer ? GNUTLS_SERVER : GNUTLS_CLIENT).rawValue | GNUTLS_NO_END_OF_EARLY_DATA.rawValue | GNUTLS_NO_TICKETS.rawValue
         guard gnutls_init(&created, flags) == GNUTLS_E_SUCCESS, let created else {
             throw .tls("gnutls_init failed")
         }
