@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""A py-libp2p 0.8.1 gossipsub peer for p2p-sync's interop tests: TCP + Noise + yamux, Ed25519.
+"""A py-libp2p 0.8.1 gossipsub peer for p2p-sync's interop tests: TCP + Noise + yamux (default) or
+QUIC v1 with libp2p TLS (--transport quic), Ed25519.
 
 Usage:
-  py_gossip_peer.py --topic TOPIC [--host IP] [--port P] [--mdns] [--connect MULTIADDR]... [--timeout SECONDS]
+  py_gossip_peer.py --topic TOPIC [--transport tcp|quic] [--host IP] [--port P] [--mdns]
+                    [--connect MULTIADDR]... [--timeout SECONDS]
 
-Listens on /ip4/127.0.0.1/tcp/P (0 = any port), subscribes to TOPIC, dials each --connect
-address, and exits by itself after --timeout seconds (exit 0).
+Listens on /ip4/IP/tcp/P, or /ip4/IP/udp/P/quic-v1 with --transport quic (0 = any port),
+subscribes to TOPIC, dials each --connect address (of the same transport), and exits by itself
+after --timeout seconds (exit 0).
 
 Events on stdout, one JSON object per line:
   {"event":"listening","peer_id":...,"addrs":[...]}      once listening and subscribed (first line)
@@ -29,7 +32,6 @@ import sys
 
 import multiaddr
 import trio
-from libp2p import new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
@@ -39,7 +41,7 @@ from libp2p.pubsub.gossipsub import GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.tools.anyio_service import background_trio_service
-from interop_io import PeerBase, emit, log, stdin_lines
+from interop_io import TRANSPORTS, PeerBase, emit, listen_addrs, listen_multiaddr, log, make_host, stdin_lines
 
 PROTOCOLS = [TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0"), TProtocol("/floodsub/1.0.0")]
 POLL_INTERVAL = 0.1
@@ -150,8 +152,8 @@ class Peer(PeerBase):
 
 
 async def main(args):
-    listen = multiaddr.Multiaddr(f"/ip4/{args.host}/tcp/{args.port}")
-    host = new_host(key_pair=create_new_key_pair(), muxer_preference="YAMUX", enable_mDNS=args.mdns, listen_addrs=[listen])
+    listen = listen_multiaddr(args.transport, args.host, args.port)
+    host = make_host(create_new_key_pair(), args.transport, listen, enable_mDNS=args.mdns)
     gossipsub = GossipSub(
         protocols=PROTOCOLS,
         degree=6,
@@ -171,8 +173,7 @@ async def main(args):
                         await pubsub.wait_until_ready()
                         subscription = await pubsub.subscribe(args.topic)
                         peer = Peer(host, pubsub, args.topic, scope)
-                        addrs = [str(a) if "/p2p/" in str(a) else f"{a}/p2p/{peer.me}" for a in host.get_addrs()]
-                        emit("listening", peer_id=str(peer.me), addrs=addrs)
+                        emit("listening", peer_id=str(peer.me), addrs=listen_addrs(host))
                         async with trio.open_nursery() as nursery:
                             nursery.start_soon(peer.receive, subscription)
                             nursery.start_soon(peer.watch)
@@ -189,7 +190,9 @@ async def main(args):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--topic", required=True)
-    parser.add_argument("--port", type=int, default=0, help="TCP port (0 = any)")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="tcp",
+                        help="tcp (TCP + Noise + yamux, default) or quic (QUIC v1 + libp2p TLS)")
+    parser.add_argument("--port", type=int, default=0, help="TCP or UDP port (0 = any)")
     parser.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on (default 127.0.0.1)")
     parser.add_argument("--mdns", action="store_true",
                         help="enable py-libp2p's mDNS discovery and dial every peer it finds (prints discovered events)")
