@@ -5,6 +5,18 @@
 
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) { return accept4(fd, address, length, flags); }
 
+// recvmmsg/sendmmsg and struct mmsghdr are GNU extensions too. The header's csync_mmsghdr
+// must stay layout-identical to struct mmsghdr, since the kernel writes through it.
+#include <stddef.h>
+_Static_assert(sizeof(struct csync_mmsghdr) == sizeof(struct mmsghdr), "csync_mmsghdr size");
+_Static_assert(offsetof(struct csync_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "csync_mmsghdr layout");
+int csync_recvmmsg(int fd, struct csync_mmsghdr *messages, unsigned int count, int flags) {
+    return recvmmsg(fd, (struct mmsghdr *)messages, count, flags, NULL);
+}
+int csync_sendmmsg(int fd, struct csync_mmsghdr *messages, unsigned int count, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
+}
+
 // POSIX_SPAWN_SETSID is a GNU extension as well (glibc 2.26+).
 int csync_posix_spawn_setsid(void) { return POSIX_SPAWN_SETSID; }
 

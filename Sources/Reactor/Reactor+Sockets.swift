@@ -74,17 +74,34 @@ extension Reactor {
     /// processes can share a port (mDNS on 5353 beside avahi). IPv6 sockets are IPV6_V6ONLY.
     public func bindUDP(host: String, port: UInt16, reuseAddress: Bool = false) throws(ReactorError) -> DatagramSocket {
         let address = try SocketAddress(host: host, port: port)
-        let fd = try makeSocket(address.family, csync_sock_dgram())
+        let fd = try makeBoundUDPSocket(address, reuseAddress: reuseAddress)
         do {
-            if reuseAddress {
-                try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)")
-                try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)")
-            }
-            if address.family == AF_INET6 {
-                try Syscall.setOption(fd, csync_ipproto_ipv6(), IPV6_V6ONLY, 1, "setsockopt(IPV6_V6ONLY)")
-            }
-            try bind(fd, address)
             return try DatagramSocket(reactor: self, fd: fd, address: address)
+        } catch {
+            Syscall.close(fd)
+            throw error
+        }
+    }
+
+    /// Opens the batched UDP socket a QUIC transport shares among all its connections on one
+    /// listen address (port 0 picks a free port; see `UDPSocket.localAddress`).
+    ///
+    /// No SO_REUSEADDR: one node owns a UDP port, and a second bind must fail loudly
+    /// (`.addressInUse`) rather than split the datagrams between two processes. IPv6 sockets
+    /// are IPV6_V6ONLY, as for TCP, so "0.0.0.0" and "::" can share a port number.
+    /// - Parameters:
+    ///   - maxDatagramSize: bytes of each receive slot; a longer datagram is dropped and counted
+    ///     in `truncatedDatagrams`. The default suits QUIC on Ethernet-sized paths.
+    ///   - socketBufferBytes: requested SO_RCVBUF/SO_SNDBUF, best-effort (see `UDPSocket.init`).
+    public func openUDP(bindTo address: SocketAddress,
+                        maxDatagramSize: Int = UDPSocket.defaultMaxDatagramSize,
+                        socketBufferBytes: Int32 = UDPSocket.defaultSocketBufferBytes) throws(ReactorError) -> UDPSocket {
+        precondition(maxDatagramSize > 0 && maxDatagramSize <= UDPSocket.maxPayload(family: AF_INET6),
+                     "maxDatagramSize \(maxDatagramSize) is not a UDP payload size")
+        let fd = try makeBoundUDPSocket(address, reuseAddress: false)
+        do {
+            return try UDPSocket(reactor: self, fd: fd, address: address, maxDatagramSize: maxDatagramSize,
+                                 socketBufferBytes: socketBufferBytes)
         } catch {
             Syscall.close(fd)
             throw error
@@ -95,6 +112,27 @@ extension Reactor {
 
     private func makeSocket(_ family: Int32, _ type: Int32) throws(ReactorError) -> Int32 {
         try Syscall.call("socket") { socket(family, type | csync_sock_nonblock() | csync_sock_cloexec(), 0) }
+    }
+
+    /// A non-blocking, close-on-exec UDP socket bound to `address` (IPv4 or IPv6); closed
+    /// again if any step fails.
+    private func makeBoundUDPSocket(_ address: SocketAddress, reuseAddress: Bool) throws(ReactorError) -> Int32 {
+        guard address.family == AF_INET || address.family == AF_INET6 else { throw .invalidAddress(address.text) }
+        let fd = try makeSocket(address.family, csync_sock_dgram())
+        do {
+            if reuseAddress {
+                try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)")
+                try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)")
+            }
+            if address.family == AF_INET6 {
+                try Syscall.setOption(fd, csync_ipproto_ipv6(), IPV6_V6ONLY, 1, "setsockopt(IPV6_V6ONLY)")
+            }
+            try bind(fd, address)
+            return fd
+        } catch {
+            Syscall.close(fd)
+            throw error
+        }
     }
 
     private func bind(_ fd: Int32, _ address: SocketAddress) throws(ReactorError) {

@@ -209,6 +209,9 @@ public final class Reactor {
         registrations[fd] = registration
     }
 
+    /// Whether `fd` is registered (for tests of closing).
+    func isRegistered(_ fd: Int32) -> Bool { registrations[fd] != nil }
+
     /// Removes `fd` from the epoll set and forgets it; the caller closes it next.
     func deregister(_ fd: Int32) {
         guard let registration = registrations.removeValue(forKey: fd) else { return }

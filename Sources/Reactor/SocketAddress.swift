@@ -4,7 +4,13 @@ import Glibc
 import CSyncShim
 
 /// An IPv4, IPv6 or Unix socket address, built from text and printed back as text.
-enum SocketAddress {
+///
+/// Public because datagram consumers (QUIC over `UDPSocket`) key their connection tables by
+/// the peer's address and hand it back on every send: it stays the kernel's `sockaddr_in`/
+/// `sockaddr_in6`, so a received address goes back to `sendmmsg` without text round trips.
+/// Equality and hashing look at family, address, port and (IPv6) scope id only: the kernel
+/// leaves `sin_zero` and the flow label out of what identifies a peer.
+public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     case v4(sockaddr_in)
     case v6(sockaddr_in6)
     case unix(String)
@@ -14,7 +20,7 @@ enum SocketAddress {
 
     /// Parses an IP literal: "0.0.0.0", "127.0.0.1", "::", "::1", "[::1]"; "localhost" means 127.0.0.1.
     /// Host names are not resolved: the Reactor never blocks on DNS.
-    init(host: String, port: UInt16) throws(ReactorError) {
+    public init(host: String, port: UInt16) throws(ReactorError) {
         var text = host
         if text == "localhost" { text = "127.0.0.1" }
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
@@ -35,7 +41,7 @@ enum SocketAddress {
         throw .invalidAddress(host)
     }
 
-    init(unixPath path: String) throws(ReactorError) {
+    public init(unixPath path: String) throws(ReactorError) {
         guard path.utf8.count <= SocketAddress.maxUnixPathBytes else { throw .pathTooLong(path) }
         guard !path.isEmpty, !path.utf8.contains(0) else { throw .invalidAddress(path) }
         self = .unix(path)
@@ -44,17 +50,71 @@ enum SocketAddress {
     /// Reads a kernel-filled `sockaddr_storage` (accept, recvfrom, getsockname).
     init?(storage: sockaddr_storage) {
         var storage = storage
-        switch Int32(storage.ss_family) {
-        case AF_INET:
-            self = .v4(withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) })
-        case AF_INET6:
-            self = .v6(withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) })
+        guard let address = withUnsafeBytes(of: &storage, { SocketAddress(kernel: $0) }) else { return nil }
+        self = address
+    }
+
+    /// Reads an IPv4 or IPv6 address the kernel wrote into `raw` (a `sockaddr_storage`, or
+    /// a `msg_name` buffer of recvmmsg), copying only the bytes of its family; nil for others.
+    init?(kernel raw: UnsafeRawBufferPointer) {
+        guard raw.count >= MemoryLayout<sa_family_t>.size else { return nil }
+        switch Int32(raw.loadUnaligned(as: sa_family_t.self)) {
+        case AF_INET where raw.count >= MemoryLayout<sockaddr_in>.size:
+            self = .v4(raw.loadUnaligned(as: sockaddr_in.self))
+        case AF_INET6 where raw.count >= MemoryLayout<sockaddr_in6>.size:
+            self = .v6(raw.loadUnaligned(as: sockaddr_in6.self))
         default:
             return nil
         }
     }
 
-    var family: Int32 {
+    /// Writes an IPv4 or IPv6 address into `raw` (at least `sockaddr_in6`-sized) and returns its
+    /// length, for the `msg_name` of a sendmmsg entry; nil for a Unix address.
+    func write(into raw: UnsafeMutableRawPointer) -> socklen_t? {
+        switch self {
+        case .v4(let address):
+            raw.storeBytes(of: address, as: sockaddr_in.self)
+            return socklen_t(MemoryLayout<sockaddr_in>.size)
+        case .v6(let address):
+            raw.storeBytes(of: address, as: sockaddr_in6.self)
+            return socklen_t(MemoryLayout<sockaddr_in6>.size)
+        case .unix:
+            return nil
+        }
+    }
+
+    public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
+        switch (lhs, rhs) {
+        case (.v4(let a), .v4(let b)):
+            return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr
+        case (.v6(var a), .v6(var b)):
+            return a.sin6_port == b.sin6_port && a.sin6_scope_id == b.sin6_scope_id
+                && withUnsafeBytes(of: &a.sin6_addr) { x in withUnsafeBytes(of: &b.sin6_addr) { y in x.elementsEqual(y) } }
+        case (.unix(let a), .unix(let b)):
+            return a == b
+        default:
+            return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .v4(let address):
+            hasher.combine(4 as UInt8)
+            hasher.combine(address.sin_port)
+            hasher.combine(address.sin_addr.s_addr)
+        case .v6(var address):
+            hasher.combine(6 as UInt8)
+            hasher.combine(address.sin6_port)
+            hasher.combine(address.sin6_scope_id)
+            withUnsafeBytes(of: &address.sin6_addr) { hasher.combine(bytes: $0) }
+        case .unix(let path):
+            hasher.combine(path)
+        }
+    }
+
+    /// The `AF_*` family: `AF_INET`, `AF_INET6` or `AF_UNIX`.
+    public var family: Int32 {
         switch self {
         case .v4: AF_INET
         case .v6: AF_INET6
@@ -62,7 +122,8 @@ enum SocketAddress {
         }
     }
 
-    var port: UInt16 {
+    /// The port (0 for Unix addresses).
+    public var port: UInt16 {
         switch self {
         case .v4(let address): UInt16(bigEndian: address.sin_port)
         case .v6(let address): UInt16(bigEndian: address.sin6_port)
@@ -71,7 +132,7 @@ enum SocketAddress {
     }
 
     /// The address without the port: "127.0.0.1", "::1", or the Unix path.
-    var host: String {
+    public var host: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch self {
         case .v4(var address):
@@ -85,13 +146,15 @@ enum SocketAddress {
     }
 
     /// "127.0.0.1:4001", "[::1]:4001", or the Unix path.
-    var text: String {
+    public var text: String {
         switch self {
         case .v4: "\(host):\(port)"
         case .v6: "[\(host)]:\(port)"
         case .unix(let path): path
         }
     }
+
+    public var description: String { text }
 
     /// Lends the address as the `sockaddr` pointer and length that bind/connect/sendto take.
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(ReactorError) -> R) throws(ReactorError) -> R {

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -51,6 +52,26 @@ static inline int csync_ipproto_ipv6(void) { return IPPROTO_IPV6; }
 static inline int csync_ipproto_udp(void) { return IPPROTO_UDP; }
 static inline int csync_ipproto_ip(void) { return IPPROTO_IP; }
 static inline size_t csync_sun_path_size(void) { return sizeof(((struct sockaddr_un *)0)->sun_path); }
+/// UDP batching (UDPSocket). UDP_SEGMENT is in glibc's <netinet/udp.h> since 2.28; the
+/// fallback keeps older headers building (the kernel then answers ENOPROTOOPT at run time).
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+static inline int csync_udp_segment(void) { return UDP_SEGMENT; }
+static inline int csync_msg_trunc(void) { return MSG_TRUNC; }
+static inline int csync_msg_dontwait(void) { return MSG_DONTWAIT; }
+/// struct mmsghdr is declared only under _GNU_SOURCE: the same layout under our own name,
+/// which shim.c checks against the real one at compile time.
+struct csync_mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };
+/// recvmmsg/sendmmsg are GNU extensions as well; defined in shim.c.
+int csync_recvmmsg(int fd, struct csync_mmsghdr *messages, unsigned int count, int flags);
+int csync_sendmmsg(int fd, struct csync_mmsghdr *messages, unsigned int count, int flags);
+/// The CMSG_* macros, which Swift cannot import.
+static inline size_t csync_cmsg_space(size_t length) { return CMSG_SPACE(length); }
+static inline size_t csync_cmsg_len(size_t length) { return CMSG_LEN(length); }
+static inline struct cmsghdr *csync_cmsg_firsthdr(struct msghdr *message) { return CMSG_FIRSTHDR(message); }
+static inline unsigned char *csync_cmsg_data(struct cmsghdr *header) { return CMSG_DATA(header); }
+
 /// accept4 is declared only under _GNU_SOURCE, which shim.c defines.
 int csync_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 int csync_posix_spawn_setsid(void);
