@@ -18,6 +18,7 @@ extension Node {
                 "state": .string(c.syncing && c.state == .connected ? PeerState.syncing.rawValue : c.state.rawValue),
                 "address": .string(c.address.description),
                 "direction": .string(c.direction.rawValue),
+                "transport": .string(c.transport),
             ]
             if let rtt = c.machine.lastRTT { row["rtt_ms"] = .double(Double(rtt / 1000) / 1000) }
             if let peer = c.remotePeer, let clock = core.clock.clocks[peer], let offset = clock.offsetMillis {

@@ -303,16 +303,14 @@ final class DHTService {
         }
     }
 
-    /// Tries each address in turn.
+    /// Dials the peer at its addresses (QUIC first, then TCP; each in turn: `DialRace`).
     func dial(_ peer: PeerID, _ addresses: ArraySlice<Multiaddr>,
                       completion: @escaping (Result<PeerConnection, DHTError>) -> Void) {
-        guard let first = addresses.first else { return completion(.failure(.unreachable(peer))) }
-        peers.dial(first.withoutPeerID.appending(.p2p(peer)), keep: false) { [weak self] result in
+        guard !addresses.isEmpty else { return completion(.failure(.unreachable(peer))) }
+        peers.dial(peer, at: Array(addresses)) { result in
             switch result {
             case .success(let connection): completion(.success(connection))
-            case .failure:
-                guard let self else { return }
-                self.dial(peer, addresses.dropFirst(), completion: completion)
+            case .failure: completion(.failure(.unreachable(peer)))
             }
         }
     }
@@ -330,7 +328,9 @@ final class DHTService {
 
     /// TCP addresses only (QUIC comes with issue 13); non-loopback first, so that a remote
     /// peer's 127.0.0.1 is tried last.
-    static func dialable(_ address: Multiaddr) -> Bool { (try? TCPAddress.endpoint(of: address)) != nil }
+    static func dialable(_ address: Multiaddr) -> Bool {
+        (try? TCPAddress.endpoint(of: address)) != nil || (try? TCPAddress.quicEndpoint(of: address)) != nil
+    }
 
     static func dialOrder(_ addresses: [Multiaddr]) -> [Multiaddr] {
         let loopback = addresses.filter { TCPAddress.isLoopback($0) }

@@ -145,11 +145,8 @@ public final class Node {
     }
 
     private func dialKnown(_ peer: PeerID, _ addresses: [Multiaddr]) {
-        guard let first = addresses.first, !peers.isConnectedOrDialing(peer),
-              let address = try? Multiaddr(first.description + "/p2p/\(peer)") else { return }
-        peers.dial(address, keep: false) { [weak self] result in
-            if case .failure = result { self?.dialKnown(peer, Array(addresses.dropFirst())) }
-        }
+        guard !addresses.isEmpty, !peers.isConnectedOrDialing(peer) else { return }
+        peers.dial(peer, at: addresses)
     }
 
     /// Records an identified peer's addresses in peers.json (saved a second later, in one write).
@@ -197,15 +194,15 @@ public final class Node {
     /// A peer found on the LAN is dialed at once, unless we are connected or dialing already.
     private func discovered(_ peer: PeerID, _ addresses: [Multiaddr]) {
         guard peer != peerID, !peers.isConnectedOrDialing(peer) else { return }
-        // Prefer an address on one of our subnets.
+        // Prefer addresses on one of our subnets; QUIC first, TCP 250 ms later (DialRace).
         let local = InterfaceAddresses.interfaces().filter { $0.up && !$0.loopback }
-        let best = addresses.first { address in
+        let onOurSubnets = addresses.filter { address in
             address.components.contains { component in
                 if case .ip4 = component, let host = TCPAddress.hostText(component) { return local.contains { $0.contains(host) } }
                 return false
             }
-        } ?? addresses.first
-        if let best { peers.dial(best, keep: false) }
+        }
+        peers.dial(peer, at: onOurSubnets.isEmpty ? addresses : onOurSubnets)
     }
 
     private func listen() throws(ConfigurationError) {

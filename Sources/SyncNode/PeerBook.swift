@@ -40,7 +40,7 @@ final class PeerBook {
 
     /// Remembers where `peer` can be dialed (the address that worked first) and when.
     func saw(_ peer: PeerID, addresses: [Multiaddr], nowMillis: UInt64) {
-        let dialable = addresses.map(\.withoutPeerID).filter { (try? TCPAddress.endpoint(of: $0)) != nil }
+        let dialable = addresses.map(\.withoutPeerID).filter(DHTService.dialable)
         var unique: [Multiaddr] = []
         for a in dialable where !unique.contains(a) { unique.append(a) }
         guard !unique.isEmpty else { return }

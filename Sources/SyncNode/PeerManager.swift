@@ -29,13 +29,13 @@ final class PeerManager {
         var lastError: String?
     }
 
-    private let loop: NodeLoop
+    let loop: NodeLoop
     private let dialer: StreamDialer
-    private let local: LocalIdentity
+    let local: LocalIdentity
     let registry: ProtocolRegistry
-    private let logger: Logger
+    let logger: Logger
     private let random: NodeRandom
-    private var connections: [Int: PeerConnection] = [:]
+    private(set) var connections: [Int: PeerConnection] = [:]
     private var nextNumber = 1
     private(set) var targets: [Multiaddr: DialTarget] = [:]
     private var pendingConnects: [Int: [(Result<PeerConnection, PeerError>) -> Void]] = [:]
@@ -75,6 +75,12 @@ final class PeerManager {
     /// with back-off whenever the connection is lost. `completion` runs once the peer is
     /// identified, or the dial failed.
     func dial(_ address: Multiaddr, keep: Bool, completion: ((Result<PeerConnection, PeerError>) -> Void)? = nil) {
+        dial(address, keep: keep, race: nil, completion: completion)
+    }
+
+    /// `race`: this dial is one leg of a QUIC/TCP race (`dial(_:at:)`): it does not wait for
+    /// the other leg's connection, and the first leg secured closes the other.
+    func dial(_ address: Multiaddr, keep: Bool, race: DialRace?, completion: ((Result<PeerConnection, PeerError>) -> Void)?) {
         let endpoint: (host: String, port: UInt16)
         let overQUIC = TCPAddress.isQUIC(address)
         do { endpoint = overQUIC ? try TCPAddress.quicEndpoint(of: address) : try TCPAddress.endpoint(of: address) } catch {
@@ -86,7 +92,7 @@ final class PeerManager {
             if let existing = connection(to: peer) { return completion?(.success(existing)) ?? () }
             // A dial to this peer is already under way (the DHT and a user's `connect` may ask
             // at once): wait for it rather than race it into a duplicate that one side closes.
-            if let dialing = connections.values.first(where: { $0.direction == .outbound && $0.expectedPeer == peer && ![.connected, .disconnected, .failed].contains($0.state) }) {
+            if race == nil, let dialing = connections.values.first(where: { $0.direction == .outbound && $0.expectedPeer == peer && ![.connected, .disconnected, .failed].contains($0.state) }) {
                 if keep, targets[address] == nil { targets[address] = DialTarget(address: address) }
                 if let completion { pendingConnects[dialing.number, default: []].append(completion) }
                 return
@@ -115,6 +121,10 @@ final class PeerManager {
             return
         }
         if let completion { pendingConnects[connection.number, default: []].append(completion) }
+        if let race {
+            race.members.append(connection.number)
+            races[connection.number] = race
+        }
         logger.debug("dialing \(address)")
     }
 
@@ -179,6 +189,7 @@ final class PeerManager {
         switch event {
         case .secured(let peer):
             logger.debug("connection \(connection.number): secured with \(peer) (\(connection.address))")
+            guard settleRace(won: connection) else { return }
             keepOneConnection(to: peer, preferring: connection)
         case .identified:
             if connection.state == .connected { identifiedOnce(connection) }
@@ -217,7 +228,7 @@ final class PeerManager {
         }
     }
 
-    private func movePendingConnects(from closing: PeerConnection, to survivor: PeerConnection) {
+    func movePendingConnects(from closing: PeerConnection, to survivor: PeerConnection) {
         guard let waiting = pendingConnects.removeValue(forKey: closing.number) else { return }
         if survivor.state == .connected {
             for completion in waiting { completion(.success(survivor)) }
@@ -227,6 +238,8 @@ final class PeerManager {
     }
 
     private var announced: Set<Int> = []
+    /// Connections that are legs of a QUIC/TCP race, by connection number.
+    var races: [Int: DialRace] = [:]
 
     /// The first identify of a connection (pushes later only update its record).
     private func identifiedOnce(_ connection: PeerConnection) {
@@ -245,6 +258,7 @@ final class PeerManager {
 
     private func closed(_ connection: PeerConnection, reason: String) {
         connections[connection.number] = nil
+        races[connection.number] = nil
         let wasAnnounced = announced.remove(connection.number) != nil
         if let peer = connection.expectedPeer ?? connection.remotePeer, !wasAnnounced { lastFailure[peer] = reason }
         logger.info("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
@@ -254,7 +268,7 @@ final class PeerManager {
         onEvent?(.closed(connection, reason: reason))
         if connection.direction == .outbound, targets[connection.address] != nil {
             // Another connection to the same peer (a duplicate that lost) needs no redial.
-            if let peer = connection.remotePeer, connections.values.contains(where: { $0.remotePeer == peer }) { return }
+            if let peer = connection.remotePeer ?? connection.expectedPeer, connections.values.contains(where: { $0.remotePeer == peer }) { return }
             scheduleRedial(connection.address, error: reason)
         }
     }

@@ -24,6 +24,7 @@ enum HumanFormat {
             return peers.map { peer in
                 let id = peer["peer_id"]?.stringValue ?? "?"
                 let state = peer["state"]?.stringValue ?? "?"
+                let transport = peer["transport"]?.stringValue ?? "-"
                 let rtt = peer["rtt_ms"]?.doubleValue.map { "\($0) ms" } ?? "-"
                 let agent = peer["agent"]?.stringValue ?? "-"
                 // The peer's clock minus ours: `clock +300.0 s` for a peer five minutes ahead.
@@ -31,7 +32,7 @@ enum HumanFormat {
                 var notes: [String] = []
                 if let n = peer["refused_our_writes"]?.intValue { notes.append("refused \(n) of our writes for their clock") }
                 if let n = peer["writes_refused_for_clock"]?.intValue { notes.append("\(n) of its writes refused here for their clock") }
-                return "\(id)  \(state)  rtt \(rtt)\(clock)  \(agent)" + (notes.isEmpty ? "" : "  (\(notes.joined(separator: "; ")))") + "\n"
+                return "\(id)  \(state)  \(transport)  rtt \(rtt)\(clock)  \(agent)" + (notes.isEmpty ? "" : "  (\(notes.joined(separator: "; ")))") + "\n"
             }.joined()
         case .ping(let peer, _):
             let sent = result["sent"]?.intValue ?? 0
@@ -106,7 +107,8 @@ enum HumanFormat {
 
     /// `+300.0 s`, `-0.4 s` from milliseconds.
     static func signedSeconds(_ millis: Double) -> String {
-        let seconds = (millis / 100).rounded() / 10
+        // `+ 0.0` turns a rounded -0.0 into 0.0 (else it printed as "+-0.0 s").
+        let seconds = (millis / 100).rounded() / 10 + 0.0
         return (seconds >= 0 ? "+" : "") + "\(seconds) s"
     }
 

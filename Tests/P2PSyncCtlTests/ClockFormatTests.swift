@@ -10,11 +10,11 @@ struct ClockFormatTests {
 
     @Test func peersShowTheClockOffsetAndRefusals() {
         let result: JSON = ["peers": [[
-            "peer_id": .string(Self.peer), "state": "Connected", "rtt_ms": .double(0.4), "agent": "p2p-sync/0.1.0",
+            "peer_id": .string(Self.peer), "state": "Connected", "transport": "quic", "rtt_ms": .double(0.4), "agent": "p2p-sync/0.1.0",
             "clock_offset_ms": .double(299_997.8), "clock_samples": 2, "writes_refused_for_clock": 3,
         ]]]
         let text = HumanFormat.render(result, for: .peers)
-        #expect(text == "\(Self.peer)  Connected  rtt 0.4 ms  clock +300.0 s  p2p-sync/0.1.0  (3 of its writes refused here for their clock)\n")
+        #expect(text == "\(Self.peer)  Connected  quic  rtt 0.4 ms  clock +300.0 s  p2p-sync/0.1.0  (3 of its writes refused here for their clock)\n")
     }
 
     @Test func aClockAheadLeadsTheStatusLine() {
@@ -27,5 +27,10 @@ struct ClockFormatTests {
                           "our_writes_refused_by_peers": 0]
         #expect(HumanFormat.clockLine(fine) == "-0.1 s from the median of 1 peer (limit 2.5 s), 0 local writes refused, 2 remote writes refused for their clock, 1 kept out once no longer ahead")
         #expect(HumanFormat.clockLine(["limit_ms": 60_000, "measured_peers": 0, "ahead": false]) == "no peer measured (limit 60 s)")
+    }
+
+    @Test func aClockOffsetThatRoundsToZeroHasNoMinusSign() {
+        #expect(HumanFormat.signedSeconds(-0.02) == "+0.0 s")
+        #expect(HumanFormat.signedSeconds(-60) == "-0.1 s")
     }
 }
