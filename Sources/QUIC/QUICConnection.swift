@@ -362,7 +362,7 @@ public final class QUICConnection {
                 if let buffer = sendBuffers[next], buffer.wantsToSend {
                     stream = next
                     count = buffer.unsent(into: vectors)
-                    fin = buffer.finRequested && !buffer.finSent
+                    fin = buffer.finReady
                 } else {
                     sendQueue.removeAll { $0 == next }
                     continue
@@ -467,7 +467,11 @@ public final class QUICConnection {
     }
 
     func acknowledged(_ id: Int64, upTo offset: UInt64) -> Int32 {
-        sendBuffers[id]?.acknowledged(upTo: offset)
+        guard sendBuffers[id] != nil else { return 0 }
+        let wasIdle = !sendBuffers[id]!.wantsToSend
+        sendBuffers[id]!.acknowledged(upTo: offset)
+        // The FIN was waiting for this acknowledgement.
+        if wasIdle, sendBuffers[id]!.wantsToSend { sendQueue.append(id) }
         return 0
     }
 

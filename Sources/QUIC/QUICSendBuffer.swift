@@ -38,8 +38,16 @@ struct QUICSendBuffer {
 
     /// Bytes not yet handed to ngtcp2.
     var unsentBytes: Int { Int(endOffset - sentOffset) }
-    /// Something (data or the FIN) waits to be written.
-    var wantsToSend: Bool { unsentBytes > 0 || (finRequested && !finSent) }
+    /// Bytes the peer has acknowledged.
+    private(set) var acknowledgedOffset: UInt64 = 0
+    /// The FIN may go now: everything before it was sent and acknowledged. A FIN never rides
+    /// with data: py-libp2p 0.8.1's QUIC streams sometimes lose the data that arrives together
+    /// with the end of the stream (a reader sees the end first and reports EOF; seen in about
+    /// one identify in ten), so the FIN waits for the data's acknowledgement: one round trip
+    /// later, on streams whose end matters less than their bytes.
+    var finReady: Bool { finRequested && !finSent && unsentBytes == 0 && acknowledgedOffset >= endOffset }
+    /// Something (data or the FIN) can be written now.
+    var wantsToSend: Bool { unsentBytes > 0 || finReady }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         var rest = bytes[...]
@@ -79,6 +87,7 @@ struct QUICSendBuffer {
 
     /// The peer acknowledged everything before `offset`: chunks wholly before it are freed.
     mutating func acknowledged(upTo offset: UInt64) {
+        acknowledgedOffset = max(acknowledgedOffset, offset)
         while let first = chunks.first, firstOffset + UInt64(first.count) <= offset, first.count == first.capacity || chunks.count > 1 || offset >= endOffset {
             firstOffset += UInt64(first.count)
             chunks.removeFirst()

@@ -20,7 +20,7 @@ struct PyQUICInteropTests {
                                    "--streams", "20", "--timeout", "60"],
                                   directory: node.directory.path, name: "py-quic-dial-\(keyType)")
         let status = py.waitForExit(timeout: 90)
-        #expect(status == 0, "py: \(py.stdout)\n\(py.stderr.suffix(3000))")
+        #expect(status == 0, "py: \(py.stdout)\n\(py.stderr.suffix(3000))\nours: \(daemon.stderr.suffix(6000))")
         let pyID = try #require(PyInteropTests.event(py, "listening")?["peer_id"]?.stringValue)
         #expect(PyInteropTests.event(py, "connected")?["peer_id"]?.stringValue == ourID)
         let identified = try #require(PyInteropTests.event(py, "identified"), "py printed: \(py.stdout)")
