@@ -19,6 +19,8 @@ final class PeerConnection {
     let expectedPeer: PeerID?
     /// A reconciliation is running on this connection (`peers` shows Syncing).
     var syncing = false
+    /// When the handshake finished (the swarm's duplicate rule looks at it).
+    var securedAt: Instant?
     private(set) var machine: Connection
     /// TCP: the socket. QUIC: this connection's share of a UDP socket.
     private enum Link {

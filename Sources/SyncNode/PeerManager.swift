@@ -20,6 +20,9 @@ final class PeerManager {
     static let maxConnections = 256
     static let minimumBackoff: Duration = .seconds(1)
     static let maximumBackoff: Duration = .seconds(60)
+    /// Two inbound connections from one peer secured within this time are a dialer's
+    /// transport race, not a reconnect.
+    static let raceWindow: Duration = .seconds(5)
 
     /// A peer address we keep connected to (`--peer`, `connect`).
     struct DialTarget {
@@ -189,6 +192,7 @@ final class PeerManager {
         switch event {
         case .secured(let peer):
             logger.debug("connection \(connection.number): secured with \(peer) (\(connection.address))")
+            connection.securedAt = loop.now
             guard settleRace(won: connection) else { return }
             keepOneConnection(to: peer, preferring: connection)
         case .identified:
@@ -210,6 +214,13 @@ final class PeerManager {
         for other in connections.values where other !== connection && other.remotePeer == peer {
             let keepNew: Bool
             if other.direction == connection.direction {
+                // Two inbound connections secured within moments: the peer is racing QUIC
+                // against TCP (DialRace) and closes the loser itself; closing one here could
+                // close its winner.
+                if connection.direction == .inbound, let securedAt = other.securedAt,
+                   loop.now.duration(since: securedAt) < PeerManager.raceWindow {
+                    continue
+                }
                 // The same side dialed again: it has given up on the older connection (a quick
                 // reconnect whose close we have not seen yet), so the newer one wins.
                 keepNew = true

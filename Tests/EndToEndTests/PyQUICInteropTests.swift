@@ -12,7 +12,7 @@ struct PyQUICInteropTests {
     @Test(arguments: ["ed25519", "secp256k1"])
     func pyDialsUsOverQUICIdentifiesAndPings(_ keyType: String) throws {
         let node = DaemonHarness()
-        let daemon = try node.start(["--log-level", "debug"])
+        let daemon = try node.start(["--log-level", "gossip=debug,swarm=debug,quic=debug,info"])
         let address = try QUICTransportTests.quicAddress(daemon)
         let ourID = QUICTransportTests.peerID(address)
         let py = try ChildProcess(try PyInteropTests.python(),
@@ -66,7 +66,7 @@ struct PyQUICInteropTests {
         let node = DaemonHarness()
         let py = try PyGossipInteropTests.startPy(node, name: "py-quic-gossip-listen", transport: "quic")
         defer { py.signal(SIGTERM) }
-        let daemon = try node.start()
+        let daemon = try node.start(["--log-level", "gossip=debug,swarm=debug,quic=debug,info"])
         let pyAddress = try #require(PyGossipInteropTests.pyAddress(py))
         #expect(pyAddress.contains("/quic-v1"))
         let connect = try GossipReplicationTests.call(node, .connect(multiaddr: pyAddress))
