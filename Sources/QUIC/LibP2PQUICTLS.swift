@@ -23,6 +23,12 @@ public final class LibP2PQUICTLS: QUICTLSProvider {
         self.wallClock = wallClock
     }
 
+    /// With credentials made elsewhere (tests: certificates that are wrong on purpose).
+    public init(credentials: LibP2PTLSCredentials, wallClock: @escaping () -> Int64) {
+        self.credentials = credentials
+        self.wallClock = wallClock
+    }
+
     public func configure(_ session: gnutls_session_t, server: Bool) throws(QUICError) {
         do {
             try LibP2PTLSVerifier.configure(session: session, credentials: credentials, server: server)

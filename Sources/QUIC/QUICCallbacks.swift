@@ -15,6 +15,11 @@ enum QUICCallbacks {
     }
 
     static func install(into callbacks: inout ngtcp2_callbacks) {
+        // ngtcp2's own handler, after noting that a packet decrypted into handshake data.
+        callbacks.recv_crypto_data = { conn, level, offset, data, length, userData in
+            QUICCallbacks.connection(userData).receivedCryptoData = true
+            return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, length, userData)
+        }
         callbacks.rand = { dest, length, _ in
             guard let dest, length > 0 else { return }
             let random = SecureRandom.bytes(length)

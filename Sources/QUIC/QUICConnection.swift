@@ -48,6 +48,10 @@ public final class QUICConnection {
     /// The peer, once the handshake is done and its certificate checked.
     public private(set) var remotePeer: PeerID?
     public private(set) var closedReason: QUICError?
+    /// A packet from the peer decrypted and carried TLS handshake data. A server connection
+    /// whose first datagram did not (a forged or corrupted Initial: its header parses, its
+    /// payload does not decrypt) is dropped at once rather than kept half-open.
+    public internal(set) var receivedCryptoData = false
     public let remote: QUICAddress
     public let local: QUICAddress
 

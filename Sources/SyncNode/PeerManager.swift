@@ -272,7 +272,10 @@ final class PeerManager {
         races[connection.number] = nil
         let wasAnnounced = announced.remove(connection.number) != nil
         if let peer = connection.expectedPeer ?? connection.remotePeer, !wasAnnounced { lastFailure[peer] = reason }
-        logger.info("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
+        // An inbound connection that never proved who it is (a half-open handshake, a forged
+        // QUIC Initial) is noise to a user: debug only.
+        let line = "connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)"
+        if connection.direction == .inbound && connection.remotePeer == nil { logger.debug(line) } else { logger.info(line) }
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] {
             completion(.failure(.dialFailed(address: connection.address.description, reason: reason)))
         }

@@ -100,13 +100,22 @@ final class QUICTransport {
             link.connection?.receivedDatagram(datagram.payload)
             if listener.links[handle] != nil { listener.endpoint.register(link.quic, as: handle) }
         case .accept(let quic):
+            // The Initial must decrypt into a ClientHello before anything is kept: a forged
+            // one costs no connection, no log line above debug.
+            do { try quic.receive(datagram.payload, now: now) } catch {
+                logger.debug("QUIC: refused an Initial from \(datagram.source): \(error)")
+                return
+            }
+            guard quic.receivedCryptoData else {
+                logger.debug("QUIC: dropped an Initial from \(datagram.source) that does not decrypt")
+                return
+            }
             let link = add(quic, remote: datagram.source, on: listener)
             onAccept?(link)
             guard link.connection != nil else {
                 listener.remove(link.handle)
                 return
             }
-            link.connection?.receivedDatagram(datagram.payload)
             if listener.links[link.handle] != nil { listener.endpoint.register(quic, as: link.handle) }
         case .reply(let bytes):
             listener.send(bytes, to: datagram.source)
