@@ -13,7 +13,7 @@ let package = Package(
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
                                                    "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise",
-                                                   "Kademlia", "LibP2PTLS"]),
+                                                   "Kademlia", "LibP2PTLS", "QUIC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -9,7 +9,7 @@ import PackageDescription
 let targets = [
     "ConnectionFuzz", "ControlRequestFuzz", "GossipRouterFuzz", "IdentifyFuzz", "JSONFuzz", "KadMessageFuzz", "KeyProtobufFuzz", "MDNSFuzz",
     "MultiaddrBinaryFuzz", "MultiaddrTextFuzz", "MultistreamFuzz", "PeerIDFuzz", "ProtobufReaderFuzz",
-    "PubsubRPCFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
+    "PubsubRPCFuzz", "QUICEndpointFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
 ]
 
 let package = Package(

@@ -84,7 +84,25 @@ extension Node {
             "clock": clockStatusJSON(),
             "mdns": mdnsService.map(mdnsStatusJSON) ?? ["enabled": false],
             "dht": dhtStatusJSON(),
+            "quic": quicStatusJSON(),
         ]
+    }
+
+    /// The QUIC transport: its connections and its UDP sockets' counters.
+    func quicStatusJSON() -> JSON {
+        guard let quic = quicTransport else { return ["enabled": false] }
+        var o: [String: JSON] = ["enabled": true]
+        let sockets = quic.listeners.map(\.socket)
+        o["connections"] = .int(peers.allConnections.filter { $0.transport == "quic" }.count)
+        o["handshakes_in_progress"] = .int(quic.listeners.reduce(0) { $0 + $1.halfOpen })
+        o["datagrams_received"] = .int(sockets.reduce(0) { $0 + $1.datagramsReceived })
+        o["datagrams_sent"] = .int(sockets.reduce(0) { $0 + $1.datagramsSent })
+        o["gso_sends"] = .int(sockets.reduce(0) { $0 + $1.gsoSends })
+        o["dropped_sends"] = .int(sockets.reduce(0) { $0 + $1.droppedSends })
+        o["truncated_datagrams"] = .int(sockets.reduce(0) { $0 + $1.truncatedDatagrams })
+        o["initials_refused"] = .int(quic.initialsRefused)
+        o["retries_sent"] = .int(quic.retriesSent)
+        return .object(o)
     }
 
     func infoJSON() -> JSON {

@@ -50,6 +50,7 @@ public final class Node {
     private var tcpListener: StreamListener?
     /// The QUIC v1 transport's sockets and connection routing (nil with `--no-quic`).
     private var quic: QUICTransport?
+    var quicTransport: QUICTransport? { quic }
     let startedAt: Instant
     private var stopRequested = false
 

@@ -69,6 +69,9 @@ final class QUICTransport {
     /// A client Initial became a connection: the swarm adopts it (sets `link.connection`) or
     /// refuses it (closes the link).
     var onAccept: ((QUICLink) -> Void)?
+    /// Initials that did not decrypt or were refused, and Retry or Version Negotiation replies.
+    private(set) var initialsRefused = 0
+    private(set) var retriesSent = 0
 
     init(reactor: Reactor, identity: Ed25519PrivateKey, logger: Logger) throws(QUICError) {
         self.reactor = reactor
@@ -104,10 +107,12 @@ final class QUICTransport {
             // one costs no connection, no log line above debug.
             do { try quic.receive(datagram.payload, now: now) } catch {
                 logger.debug("QUIC: refused an Initial from \(datagram.source): \(error)")
+                initialsRefused += 1
                 return
             }
             guard quic.receivedCryptoData else {
                 logger.debug("QUIC: dropped an Initial from \(datagram.source) that does not decrypt")
+                initialsRefused += 1
                 return
             }
             let link = add(quic, remote: datagram.source, on: listener)
@@ -118,6 +123,7 @@ final class QUICTransport {
             }
             if listener.links[link.handle] != nil { listener.endpoint.register(quic, as: link.handle) }
         case .reply(let bytes):
+            retriesSent += 1
             listener.send(bytes, to: datagram.source)
             listener.socket.flush()
         case .drop(let why):

@@ -38,6 +38,7 @@ extension HumanFormat {
         if let mdns = take("mdns") { lines.append("mdns: " + mdnsLine(mdns)) }
         if let clock = take("clock") { lines.append("clock: " + clockLine(clock)) }
         if let dht = take("dht") { lines.append("dht: " + dhtLine(dht)) }
+        if let quic = take("quic") { lines.append("quic: " + quicLine(quic)) }
         // Whatever else the daemon sends, in a stable order.
         for key in rest.keys.sorted() { lines.append("\(label(key)): \(text(rest[key]!))") }
         return lines.map { $0 + "\n" }.joined()
@@ -121,6 +122,25 @@ extension HumanFormat {
         if let equal = s.removeValue(forKey: "equal")?.boolValue { parts.append(equal ? "replicas equal" : "replicas still differ") }
         if let error = s.removeValue(forKey: "error")?.stringValue { parts.append("error: \(error)") }
         return (parts + pairs(s)).joined(separator: ", ")
+    }
+
+    /// `2 connections, 0 handshakes in progress, datagrams 1200 received / 1180 sent (40 GSO sends), ...` or `off`.
+    static func quicLine(_ json: JSON) -> String {
+        guard var q = json.objectValue else { return text(json) }
+        if q.removeValue(forKey: "enabled")?.boolValue == false { return "off (--no-quic)" }
+        func take(_ key: String) -> Int64? { q.removeValue(forKey: key)?.intValue }
+        var parts: [String] = []
+        if let n = take("connections") { parts.append(count(Int(n), "connection")) }
+        if let n = take("handshakes_in_progress") { parts.append("\(n) handshake\(n == 1 ? "" : "s") in progress") }
+        if let r = take("datagrams_received"), let s = take("datagrams_sent") {
+            let gso = take("gso_sends").map { " (\($0) GSO send\($0 == 1 ? "" : "s"))" } ?? ""
+            parts.append("datagrams \(r) received / \(s) sent\(gso)")
+        }
+        if let n = take("initials_refused"), n > 0 { parts.append("\(n) Initial\(n == 1 ? "" : "s") refused") }
+        if let n = take("retries_sent"), n > 0 { parts.append("\(n) Retry or Version Negotiation repl\(n == 1 ? "y" : "ies")") }
+        if let n = take("dropped_sends"), n > 0 { parts.append("\(n) datagram\(n == 1 ? "" : "s") dropped (send queue full)") }
+        if let n = take("truncated_datagrams"), n > 0 { parts.append("\(n) oversized datagram\(n == 1 ? "" : "s") dropped") }
+        return (parts + pairs(q)).joined(separator: ", ")
     }
 
     /// `on, interfaces eth0 (IPv6 eth0), 5 queries sent, ...` or `off`.
