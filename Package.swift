@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "DHTSimulation", "Kademlia", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
                                                       "Kademlia", "QUIC", "P2PCrypto", "Wire", "TestSupport"]),
-        .testTarget(name: "QUICTests", dependencies: ["QUIC", "LibP2PTLS", "P2PCrypto", "Wire", "TestSupport"]),
+        .testTarget(name: "QUICTests", dependencies: ["QUIC", "LibP2PTLS", "CGnuTLS", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),

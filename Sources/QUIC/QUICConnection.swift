@@ -468,7 +468,17 @@ public final class QUICConnection {
     }
 
     func streamData(_ id: Int64, _ bytes: UnsafeBufferPointer<UInt8>, fin: Bool) -> Int32 {
-        if bytes.count > 0 { events.append(.data(id, Array(bytes))) }
+        if bytes.count > 0 {
+            // Consecutive frames of one stream (a batch of datagrams) become one event: fewer,
+            // larger deliveries to the stream's handler.
+            if case .data(let last, var merged)? = events.last, last == id {
+                events.removeLast()
+                merged.append(contentsOf: bytes)
+                events.append(.data(id, merged))
+            } else {
+                events.append(.data(id, Array(bytes)))
+            }
+        }
         if fin { events.append(.remoteClosedWrite(id)) }
         return 0
     }

@@ -8,9 +8,15 @@ import Yamux
 extension Connection {
     /// One datagram from the peer (QUIC connections only).
     public mutating func receivedDatagram(_ datagram: UnsafeRawBufferPointer, now: UInt64) -> ConnectionOutput {
+        receivedDatagrams(CollectionOfOne(datagram), now: now)
+    }
+
+    /// Datagrams from the peer that arrived together (one `recvmmsg` batch): all go to QUIC
+    /// first, then their events are handled and the answer (ACKs, stream data) is written once.
+    public mutating func receivedDatagrams(_ datagrams: some Collection<UnsafeRawBufferPointer>, now: UInt64) -> ConnectionOutput {
         guard !closed, let quic else { return take() }
         do {
-            try quic.receive(datagram, now: now)
+            for datagram in datagrams { try quic.receive(datagram, now: now) }
         } catch {
             handleQUICEvents(quic.takeEvents(), now: now)
             fail("\(error)", now: now)
@@ -88,7 +94,7 @@ extension Connection {
         guard let quic, !closed || !output.datagrams.isEmpty else { return }
         guard !closed else { return }
         do {
-            try quic.datagrams(now: now) { datagram in output.datagrams.append(Array(datagram)) }
+            try quic.datagrams(now: now) { datagram in output.datagrams.append(datagram) }
         } catch {
             fail("\(error)", now: now)
         }

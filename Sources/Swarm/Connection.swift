@@ -88,6 +88,7 @@ public struct Connection {
     private var firstOutbound: [String: StreamID] = [:]
     /// Output buffers the caller gave back (`recycle`), for the next output.
     private var recycledSend: [UInt8] = []
+    private var recycledDatagrams = DatagramBatch()
 
     /// - Parameters:
     ///   - ephemeral: a fresh X25519 key for this handshake.
@@ -637,6 +638,7 @@ public struct Connection {
     mutating func take() -> ConnectionOutput {
         var next = ConnectionOutput()
         swap(&next.send, &recycledSend)
+        swap(&next.datagrams, &recycledDatagrams)
         defer { output = next }
         return output
     }
@@ -645,6 +647,10 @@ public struct Connection {
     /// output reuses its capacity instead of allocating (optional: the byte path's steady
     /// state). Pass the caller's only copy, or the buffer is copied rather than reused.
     public mutating func recycle(_ used: inout ConnectionOutput) {
+        if used.datagrams.bytes.capacity > recycledDatagrams.bytes.capacity {
+            used.datagrams.removeAll()
+            swap(&used.datagrams, &recycledDatagrams)
+        }
         if used.send.capacity > recycledSend.capacity {
             used.send.removeAll(keepingCapacity: true)
             swap(&used.send, &recycledSend)

@@ -39,7 +39,7 @@ public struct ConnectionOutput: Sendable {
     /// Bytes for the socket, in order.
     public var send: [UInt8] = []
     /// Datagrams for a QUIC connection's peer, in order (instead of `send`).
-    public var datagrams: [[UInt8]] = []
+    public var datagrams = DatagramBatch()
     public var events: [ConnectionEvent] = []
     /// Set when the connection is over: send `send`, then close the socket.
     public var close: String?

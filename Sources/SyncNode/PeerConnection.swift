@@ -69,7 +69,7 @@ final class PeerConnection {
         }
     }
 
-    /// A QUIC connection: datagrams arrive through `receivedDatagram` (the QUIC transport routes
+    /// A QUIC connection: datagrams arrive through `receivedDatagrams` (the QUIC transport routes
     /// them here by connection ID); a dialer's first datagrams go out at `begin`.
     init(number: Int, direction: Direction, link quicLink: QUICLink, address: Multiaddr, expectedPeer: PeerID?,
          machine: Connection, loop: NodeLoop) {
@@ -82,8 +82,11 @@ final class PeerConnection {
         self.loop = loop
     }
 
-    func receivedDatagram(_ datagram: UnsafeRawBufferPointer) {
-        perform(machine.receivedDatagram(datagram, now: now))
+    /// Datagrams of one receive batch, in order.
+    func receivedDatagrams(_ datagrams: [UnsafeRawBufferPointer]) {
+        var output = machine.receivedDatagrams(datagrams, now: now)
+        perform(output)
+        machine.recycle(&output)
     }
 
     /// The transport the connection runs on, as `peers` shows it.

@@ -20,8 +20,8 @@ final class QUICLink {
         self.listener = listener
     }
 
-    func send(_ datagrams: [[UInt8]]) {
-        for datagram in datagrams { listener.send(datagram, to: remote) }
+    func send(_ datagrams: DatagramBatch) {
+        datagrams.forEachDatagram { listener.send($0, to: remote) }
         listener.socket.flush()
     }
 
@@ -46,7 +46,7 @@ final class QUICTransport {
             self.transport = transport
         }
 
-        func send(_ datagram: [UInt8], to remote: SocketAddress) {
+        func send(_ datagram: UnsafeRawBufferPointer, to remote: SocketAddress) {
             do { try socket.send(datagram, to: remote) } catch {
                 transport.logger.debug("QUIC: cannot send a datagram to \(remote): \(error)")
             }
@@ -85,50 +85,63 @@ final class QUICTransport {
         let local = QUICAddress(host: socket.localAddress.host, port: socket.localAddress.port)!
         let endpoint = QUICEndpoint(local: local, tls: tls, random: { SecureRandom.bytes($0) })
         let listener = Listener(socket: socket, endpoint: endpoint, transport: self)
-        socket.onDatagrams = { [unowned self, unowned listener] batch in
-            for datagram in batch { self.received(datagram, on: listener) }
-        }
+        socket.onDatagrams = { [unowned self, unowned listener] batch in self.received(batch, on: listener) }
         listeners.append(listener)
         return socket.localAddress.port
     }
 
     var now: UInt64 { reactor.now.nanoseconds }
 
-    private func received(_ datagram: UDPDatagram, on listener: Listener) {
-        let decision = listener.endpoint.route(datagram.payload, from: Self.quicAddress(datagram.source),
-                                               halfOpen: listener.halfOpen, now: now)
-        switch decision {
-        case .deliver(let handle):
-            guard let link = listener.links[handle] else { return }
-            link.connection?.receivedDatagram(datagram.payload)
-            if listener.links[handle] != nil { listener.endpoint.register(link.quic, as: handle) }
-        case .accept(let quic):
-            // The Initial must decrypt into a ClientHello before anything is kept: a forged
-            // one costs no connection, no log line above debug.
-            do { try quic.receive(datagram.payload, now: now) } catch {
-                logger.debug("QUIC: refused an Initial from \(datagram.source): \(error)")
-                initialsRefused += 1
-                return
+    /// One receive batch: datagrams for existing connections are grouped per connection and
+    /// handed over together (one answer per connection per batch); new Initials, replies and
+    /// drops are dealt with in order.
+    private func received(_ batch: UDPReceiveBatch, on listener: Listener) {
+        var order: [Int] = []
+        var grouped: [Int: [UnsafeRawBufferPointer]] = [:]
+        for datagram in batch {
+            let decision = listener.endpoint.route(datagram.payload, from: Self.quicAddress(datagram.source),
+                                                   halfOpen: listener.halfOpen, now: now)
+            switch decision {
+            case .deliver(let handle):
+                if grouped[handle] == nil { order.append(handle) }
+                grouped[handle, default: []].append(datagram.payload)
+            case .accept(let quic):
+                accept(quic, datagram, on: listener)
+            case .reply(let bytes):
+                retriesSent += 1
+                bytes.withUnsafeBytes { listener.send($0, to: datagram.source) }
+            case .drop(let why):
+                logger.trace("QUIC: dropped a datagram from \(datagram.source): \(why)")
             }
-            guard quic.receivedCryptoData else {
-                logger.debug("QUIC: dropped an Initial from \(datagram.source) that does not decrypt")
-                initialsRefused += 1
-                return
-            }
-            let link = add(quic, remote: datagram.source, on: listener)
-            onAccept?(link)
-            guard link.connection != nil else {
-                listener.remove(link.handle)
-                return
-            }
-            if listener.links[link.handle] != nil { listener.endpoint.register(quic, as: link.handle) }
-        case .reply(let bytes):
-            retriesSent += 1
-            listener.send(bytes, to: datagram.source)
-            listener.socket.flush()
-        case .drop(let why):
-            logger.trace("QUIC: dropped a datagram from \(datagram.source): \(why)")
         }
+        for handle in order {
+            guard let link = listener.links[handle], let datagrams = grouped[handle] else { continue }
+            link.connection?.receivedDatagrams(datagrams)
+            if listener.links[handle] != nil { listener.endpoint.register(link.quic, as: handle) }
+        }
+        listener.socket.flush()
+    }
+
+    private func accept(_ quic: QUICConnection, _ datagram: UDPDatagram, on listener: Listener) {
+        // The Initial must decrypt into a ClientHello before anything is kept: a forged one
+        // costs no connection, no log line above debug.
+        do { try quic.receive(datagram.payload, now: now) } catch {
+            logger.debug("QUIC: refused an Initial from \(datagram.source): \(error)")
+            initialsRefused += 1
+            return
+        }
+        guard quic.receivedCryptoData else {
+            logger.debug("QUIC: dropped an Initial from \(datagram.source) that does not decrypt")
+            initialsRefused += 1
+            return
+        }
+        let link = add(quic, remote: datagram.source, on: listener)
+        onAccept?(link)
+        guard link.connection != nil else {
+            listener.remove(link.handle)
+            return
+        }
+        if listener.links[link.handle] != nil { listener.endpoint.register(quic, as: link.handle) }
     }
 
     private func add(_ quic: QUICConnection, remote: SocketAddress, on listener: Listener) -> QUICLink {

@@ -9,7 +9,7 @@ import TestSupport
 /// py's side: `py_peer.py --transport quic`, `py_gossip_peer.py --transport quic`.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct PyQUICInteropTests {
-    @Test(arguments: ["ed25519", "secp256k1"])
+    @Test(arguments: ["ed25519", "secp256k1", "rsa"])
     func pyDialsUsOverQUICIdentifiesAndPings(_ keyType: String) throws {
         let node = DaemonHarness()
         let daemon = try node.start(["--log-level", "gossip=debug,swarm=debug,quic=debug,info"])

@@ -20,10 +20,13 @@ struct QUICTransportTests {
         return String(line.dropFirst("listening on ".count))
     }
 
-    /// The row of `peers` for `peer` once it is Connected, else nil.
+    /// The row of `peers` for `peer` once it is Connected (or Syncing: a catch-up runs right
+    /// after identify), else nil.
     static func connectedRow(_ node: DaemonHarness, _ peer: String) -> JSON? {
         guard let client = try? node.client(), case .success(_, let result)? = try? client.call(.peers) else { return nil }
-        return result["peers"]?.arrayValue?.first { $0["peer_id"]?.stringValue == peer && $0["state"]?.stringValue == "Connected" }
+        return result["peers"]?.arrayValue?.first {
+            $0["peer_id"]?.stringValue == peer && ["Connected", "Syncing"].contains($0["state"]?.stringValue ?? "")
+        }
     }
 
     static func peerID(_ address: String) -> String { String(address.split(separator: "/").last!) }

@@ -1,3 +1,4 @@
+import CGnuTLS
 import LibP2PTLS
 import P2PCrypto
 import QUIC
@@ -156,5 +157,61 @@ import Wire
         #expect(!h.clientEvents.contains { if case .established = $0 { true } else { false } })
         let reason = try #require(h.client?.closedReason)
         #expect("\(reason)".contains("dialed"), "\(reason)")
+    }
+}
+
+/// A client whose TLS offers only TLS 1.2: QUIC needs TLS 1.3, and we offer nothing else.
+final class TLS12OnlyClient: QUICTLSProvider {
+    let inner: LibP2PQUICTLS
+    init(_ inner: LibP2PQUICTLS) { self.inner = inner }
+
+    func configure(_ session: gnutls_session_t, server: Bool) throws(QUICError) {
+        try inner.configure(session, server: server)
+        var errorPosition: UnsafePointer<CChar>?
+        guard gnutls_priority_set_direct(session, "NORMAL:-VERS-ALL:+VERS-TLS1.2", &errorPosition) == GNUTLS_E_SUCCESS else {
+            throw .tls("cannot set the TLS 1.2 priority")
+        }
+    }
+
+    func verifiedPeer(of session: gnutls_session_t, expected: PeerID?) throws(QUICError) -> PeerID {
+        try inner.verifiedPeer(of: session, expected: expected)
+    }
+}
+
+@Suite struct QUICTLSVersionTests {
+    @Test func aClientOfferingOnlyTLS12IsRefusedAndTheEndpointServesOthers() throws {
+        var rng = SplitMix64(seed: 21)
+        let identity = try Ed25519PrivateKey(seed: rng.bytes(32))
+        let server = try Ed25519PrivateKey(seed: rng.bytes(32))
+        let serverTLS = try LibP2PQUICTLS(identity: server, wallClock: QUICHarness.wallClock)
+        var endpointRandom = SplitMix64(seed: 1)
+        var endpoint = QUICEndpoint(local: QUICHarness.serverAddress, tls: serverTLS, random: { endpointRandom.bytes($0) })
+        let client: QUICConnection
+        do {
+            client = try QUICConnection(dialing: QUICHarness.serverAddress, from: QUICHarness.clientAddress, expectedPeer: nil,
+                                        tls: TLS12OnlyClient(try LibP2PQUICTLS(identity: identity, wallClock: QUICHarness.wallClock)),
+                                        now: 1_000_000_000, random: { rng.bytes($0) })
+        } catch {
+            // ngtcp2 may refuse to start a QUIC handshake without TLS 1.3 at all: refused as well.
+            return
+        }
+        var initial: [[UInt8]] = []
+        try? client.datagrams(now: 1_000_000_000) { initial.append(Array($0)) }
+        var established = false
+        for datagram in initial {
+            let decision = datagram.withUnsafeBytes { endpoint.route($0, from: QUICHarness.clientAddress, halfOpen: 0, now: 1_000_000_000) }
+            if case .accept(let connection) = decision {
+                datagram.withUnsafeBytes { try? connection.receive($0, now: 1_000_000_000) }
+                try? connection.datagrams(now: 1_000_000_000) { _ in }
+                established = connection.takeEvents().contains { if case .established = $0 { true } else { false } }
+                #expect(connection.closedReason != nil || !connection.handshakeCompleted)
+                endpoint.register(connection, as: 1)
+            }
+        }
+        #expect(!established)
+        // A good client is still served.
+        let good = try QUICHarness(seed: 4)
+        good.run(milliseconds: 200)
+        #expect(good.established)
     }
 }
