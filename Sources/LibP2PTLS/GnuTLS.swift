@@ -1,4 +1,5 @@
 import CGnuTLS
+import P2PCrypto
 
 /// Small helpers around GnuTLS's C conventions (datums, error codes, owned buffers), so the
 /// types of this module read as the steps of tls.md rather than as C plumbing.
@@ -19,18 +20,9 @@ enum GnuTLS {
         if code < 0 { throw .gnutls(call: call, code: code) }
     }
 
-    /// A `gnutls_datum_t` over `bytes` for the call. GnuTLS only reads such input datums (the
-    /// C type is not const); an empty array has no base address, so it becomes a null datum.
+    /// A `gnutls_datum_t` over `bytes` for the call (P2PCrypto's, shared).
     static func withDatum<R>(_ bytes: [UInt8], _ body: (UnsafePointer<gnutls_datum_t>) -> R) -> R {
-        var copy = bytes
-        if copy.isEmpty {
-            var datum = gnutls_datum_t(data: nil, size: 0)
-            return body(&datum)
-        }
-        return copy.withUnsafeMutableBufferPointer { buffer in
-            var datum = gnutls_datum_t(data: buffer.baseAddress, size: UInt32(buffer.count))
-            return body(&datum)
-        }
+        GnuTLSDatum.with(bytes, body)
     }
 
     /// Copies a datum GnuTLS allocated for us and frees it.

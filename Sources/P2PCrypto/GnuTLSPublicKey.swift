@@ -20,7 +20,7 @@ struct GnuTLSPublicKey: ~Copyable {
             // Only an allocation failure gets here.
             fatalError("gnutls_pubkey_init failed (out of memory?)")
         }
-        let imported = Self.withDatum(der) { gnutls_pubkey_import(key, $0, GNUTLS_X509_FMT_DER) }
+        let imported = GnuTLSDatum.with(der) { gnutls_pubkey_import(key, $0, GNUTLS_X509_FMT_DER) }
         guard imported == GNUTLS_E_SUCCESS else {
             gnutls_pubkey_deinit(key)
             throw .malformedPublicKey(type, "not a DER SubjectPublicKeyInfo GnuTLS can read (\(Self.errorName(imported)))")
@@ -52,14 +52,23 @@ struct GnuTLSPublicKey: ~Copyable {
     /// True when `signature` verifies over `message` under `algorithm` (GnuTLS hashes `message`).
     func verify(_ algorithm: gnutls_sign_algorithm_t, signature: [UInt8], message: [UInt8]) -> Bool {
         guard !signature.isEmpty else { return false }
-        let result = Self.withDatum(message) { data in
-            Self.withDatum(signature) { sig in gnutls_pubkey_verify_data2(key, algorithm, 0, data, sig) }
+        let result = GnuTLSDatum.with(message) { data in
+            GnuTLSDatum.with(signature) { sig in gnutls_pubkey_verify_data2(key, algorithm, 0, data, sig) }
         }
         return result >= 0
     }
 
-    /// A `gnutls_datum_t` over `bytes` for the call (GnuTLS only reads it; the C type is not const).
-    private static func withDatum<R>(_ bytes: [UInt8], _ body: (UnsafePointer<gnutls_datum_t>) -> R) -> R {
+
+    private static func errorName(_ code: Int32) -> String {
+        gnutls_strerror_name(code).map { String(cString: $0) } ?? "GnuTLS error \(code)"
+    }
+}
+
+/// GnuTLS's input buffers (`gnutls_datum_t`), for this module and LibP2PTLS.
+public enum GnuTLSDatum {
+    /// A `gnutls_datum_t` over `bytes` for the call. GnuTLS only reads such input datums (the
+    /// C type is not const); an empty array has no base address, so it becomes a null datum.
+    public static func with<R>(_ bytes: [UInt8], _ body: (UnsafePointer<gnutls_datum_t>) -> R) -> R {
         var copy = bytes
         if copy.isEmpty {
             var datum = gnutls_datum_t(data: nil, size: 0)
@@ -69,9 +78,5 @@ struct GnuTLSPublicKey: ~Copyable {
             var datum = gnutls_datum_t(data: buffer.baseAddress, size: UInt32(buffer.count))
             return body(&datum)
         }
-    }
-
-    private static func errorName(_ code: Int32) -> String {
-        gnutls_strerror_name(code).map { String(cString: $0) } ?? "GnuTLS error \(code)"
     }
 }

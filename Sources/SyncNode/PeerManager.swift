@@ -282,7 +282,7 @@ final class PeerManager {
         onEvent?(.closed(connection, reason: reason))
         if connection.direction == .outbound, targets[connection.address] != nil {
             // Another connection to the same peer (a duplicate that lost) needs no redial.
-            if let peer = connection.remotePeer ?? connection.expectedPeer, connections.values.contains(where: { $0.remotePeer == peer }) { return }
+            if let peer = connection.remotePeer, connections.values.contains(where: { $0.remotePeer == peer }) { return }
             scheduleRedial(connection.address, error: reason)
         }
     }
