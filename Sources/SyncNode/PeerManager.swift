@@ -97,7 +97,14 @@ final class PeerManager {
             // at once): wait for it rather than race it into a duplicate that one side closes.
             if race == nil, let dialing = connections.values.first(where: { $0.direction == .outbound && $0.expectedPeer == peer && ![.connected, .disconnected, .failed].contains($0.state) }) {
                 if keep, targets[address] == nil { targets[address] = DialTarget(address: address) }
-                if let completion { pendingConnects[dialing.number, default: []].append(completion) }
+                // If the dial joined here fails (it may be another transport's, to another
+                // address: a DHT dial over QUIC that a blackholed route holds until its handshake
+                // time-out), a kept address is redialed like after its own failure: nothing
+                // else would redial it.
+                pendingConnects[dialing.number, default: []].append { [weak self] result in
+                    if keep, case .failure(let error) = result { self?.scheduleRedial(address, error: "\(error)") }
+                    completion?(result)
+                }
                 return
             }
         }
