@@ -10,7 +10,7 @@ import Wire
 /// Made once: the server's TLS (certificate) and a real client Initial.
 nonisolated(unsafe) let serverTLS = try! LibP2PQUICTLS(identity: try! Ed25519PrivateKey(seed: [UInt8](repeating: 1, count: 32)),
                                                       wallClock: { 1_800_000_000 })
-nonisolated(unsafe) let clientInitial: [UInt8] = {
+let clientInitial: [UInt8] = {
     let tls = try! LibP2PQUICTLS(identity: try! Ed25519PrivateKey(seed: [UInt8](repeating: 2, count: 32)), wallClock: { 1_800_000_000 })
     var random = SplitMix64(seed: 3)
     let client = try! QUICConnection(dialing: QUICAddress(host: "10.0.0.2", port: 4001)!, from: QUICAddress(host: "10.0.0.1", port: 5000)!,
