@@ -250,4 +250,29 @@ struct SimultaneousDialTests {
         #expect(nodes[1].core!.peers.connectionCount == 1, "seed \(seed)")
         for node in nodes { node.core?.stop() }
     }
+
+    /// A kept address (`--peer`) whose dial joins another dial of the same peer in flight (the
+    /// DHT's, at another address) is redialed when that dial fails. Before, nothing redialed it:
+    /// the link stayed down for good (PartitionTests in CI, with a QUIC dial held 10 s).
+    @Test(arguments: 1...3 as ClosedRange<UInt64>)
+    func aKeptAddressWhoseDialJoinedAFailingOneIsRedialed(seed: UInt64) throws {
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<2).map { try SimulatedNode(index: $0, seed: seed) }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        // Node 0's peer ID at a host where nobody listens: this dial fails (refused).
+        let stale = try Multiaddr("/ip4/10.0.99.99/tcp/4001/p2p/\(nodes[0].peerID)")
+        var first: String?
+        nodes[1].core!.peers.dial(stale, keep: false) { result in
+            if case .failure(let error) = result { first = "\(error)" }
+        }
+        nodes[1].core!.peers.dial(nodes[0].multiaddr, keep: true)
+        scheduler.run(for: .seconds(10))
+        #expect(first != nil, "seed \(seed): the stale dial should have failed")
+        #expect(nodes[1].core!.peers.connection(to: nodes[0].peerID) != nil, "seed \(seed): the kept address was not redialed")
+        for node in nodes { node.core?.stop() }
+    }
 }
