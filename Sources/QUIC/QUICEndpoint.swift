@@ -55,8 +55,10 @@ public struct QUICEndpoint {
 
     /// Decides what one datagram from `remote` is for. `halfOpen` is how many accepted
     /// connections have not finished their handshake.
-    public func route(_ datagram: UnsafeRawBufferPointer, from source: @autoclosure () -> QUICAddress, halfOpen: Int,
-                      now: UInt64) -> Decision {
+    /// `source` and `halfOpen` are only evaluated for a new client Initial (the owner's count
+    /// may walk its connections; datagrams of existing connections must not pay for that).
+    public func route(_ datagram: UnsafeRawBufferPointer, from source: @autoclosure () -> QUICAddress,
+                      halfOpen halfOpenCount: @autoclosure () -> Int, now: UInt64) -> Decision {
         guard let base = datagram.baseAddress?.assumingMemoryBound(to: UInt8.self), datagram.count > 0 else {
             return .drop("empty datagram")
         }
@@ -81,6 +83,7 @@ public struct QUICEndpoint {
             sourceID: withUnsafePointer(to: &header.scid) { QUICConnection.bytes(of: $0) },
             token: header.token.len > 0 ? Array(UnsafeBufferPointer(start: header.token.base, count: header.token.len)) : [],
             version: header.version)
+        let halfOpen = halfOpenCount()
         guard halfOpen < maxHalfOpen else { return .drop("too many handshakes in progress (\(halfOpen))") }
         let remote = source()
 
