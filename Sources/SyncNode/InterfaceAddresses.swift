@@ -82,6 +82,28 @@ enum InterfaceAddresses {
         IPAddressText.parseIPv4(text).map { $0.reduce(0) { $0 << 8 | UInt32($1) } }
     }
 
+    /// IPv6 addresses others can dial without a zone: global and unique-local ones of interfaces
+    /// that are up (link-local fe80::/10 and loopback left out).
+    static func ipv6() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var result: [String] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET6),
+                  entry.pointee.ifa_flags & UInt32(IFF_UP) != 0, entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0 else { continue }
+            let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
+            }
+            guard !(bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80) else { continue }
+            let text = IPAddressText.formatIPv6(bytes)
+            if !result.contains(text) { result.append(text) }
+        }
+        return result
+    }
+
     static func ipv4() -> [String] {
         var result: [String] = []
         for i in interfaces() where i.up && !result.contains(i.address) { result.append(i.address) }

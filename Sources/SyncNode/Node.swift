@@ -256,6 +256,16 @@ public final class Node {
         quic = transport
         let hosts = host == "0.0.0.0" ? InterfaceAddresses.ipv4() : [host]
         listenAddresses += hosts.compactMap { h in try? Multiaddr("/ip4/\(h)/udp/\(port)/quic-v1/p2p/\(peerID)") }
+        // IPv6 beside it on the same port (IPV6_V6ONLY, so the two sockets share the number):
+        // dials to /ip6 addresses leave from it. A host without IPv6 keeps QUIC on IPv4.
+        guard host == "0.0.0.0" else { return }
+        do {
+            _ = try transport.listen(host: "::", port: port)
+            let v6 = ["::1"] + InterfaceAddresses.ipv6()
+            listenAddresses += v6.compactMap { h in try? Multiaddr("/ip6/\(h)/udp/\(port)/quic-v1/p2p/\(peerID)") }
+        } catch {
+            logger.info("QUIC over IPv6 is off: cannot listen on [::]:\(port): \(error)")
+        }
     }
 
     /// The lines printed at start (DESIGN.md section 1): peer ID, listen multiaddrs, control socket.

@@ -57,6 +57,26 @@ struct QUICTransportTests {
         #expect(perf.status == 0 && perf.stdout.contains("upload"), "\(perf.stderr)")
     }
 
+    @Test func twoDaemonsConnectOverQUICOnIPv6Loopback() throws {
+        let a = DaemonHarness()
+        let daemonA = try a.start(["--dht-mode", "off"])
+        guard let line = daemonA.stdout.split(separator: "\n").first(where: { $0.hasPrefix("listening on /ip6/::1/udp/") }) else {
+            // No IPv6 on this host (the daemon said why at info level).
+            print("SKIPPED twoDaemonsConnectOverQUICOnIPv6Loopback: no IPv6 QUIC listener: \(daemonA.stderr.suffix(500))")
+            return
+        }
+        let addressA = String(line.dropFirst("listening on ".count))
+        let b = DaemonHarness()
+        let daemonB = try b.start(["--dht-mode", "off"])
+        let connect = try b.ctl("connect", addressA)
+        #expect(connect.status == 0, "\(connect.stderr)\n\(daemonB.stderr.suffix(2000))")
+        let row = try #require(Self.connectedRow(b, Self.peerID(addressA)))
+        #expect(row["transport"]?.stringValue == "quic")
+        #expect(row["address"]?.stringValue?.hasPrefix("/ip6/::1/udp/") == true)
+        #expect(try a.ctl("add", "v6", "yes").status == 0)
+        #expect(ChildProcess.waitUntil(timeout: 10) { (try? b.ctl("get", "v6").stdout) == "yes\n" })
+    }
+
     @Test func aRestartedNodeRedialsItsKnownPeerOverQUIC() throws {
         // Both transports: B remembers A's TCP and QUIC addresses (peers.json); after a restart
         // without --peer it dials QUIC first, and QUIC wins.
