@@ -281,8 +281,11 @@ final class PeerManager {
         if let peer = connection.expectedPeer ?? connection.remotePeer, !wasAnnounced { lastFailure[peer] = reason }
         // An inbound connection that never proved who it is (a half-open handshake, a forged
         // QUIC Initial) is noise to a user: debug only.
-        let line = "connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)"
-        if connection.direction == .inbound && connection.remotePeer == nil { logger.debug(line) } else { logger.info(line) }
+        if connection.direction == .inbound && connection.remotePeer == nil {
+            logger.debug("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
+        } else {
+            logger.info("connection \(connection.number) to \(connection.label) (\(connection.address)) closed: \(reason)")
+        }
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] {
             completion(.failure(.dialFailed(address: connection.address.description, reason: reason)))
         }
