@@ -225,8 +225,8 @@ struct SimultaneousDialTests {
 /// the first, so both succeed with the one connection instead of racing into a duplicate that
 /// is closed under one of them.
 @Suite struct ConcurrentDialTests {
-    @Test(arguments: 1...5 as ClosedRange<UInt64>)
-    func twoDialsOfOnePeerShareOneConnection(seed: UInt64) throws {
+    /// Two started nodes on a lossless simulated network with 1-5 ms links.
+    static func twoNodes(seed: UInt64) throws -> (SimulatedScheduler, [SimulatedNode]) {
         let scheduler = SimulatedScheduler()
         var rng = SplitMix64(seed: seed)
         let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
@@ -234,6 +234,12 @@ struct SimultaneousDialTests {
         let sink = LogSink(filter: LogFilter(defaultLevel: .error))
         let nodes = try (0..<2).map { try SimulatedNode(index: $0, seed: seed) }
         for node in nodes { try node.start(on: network, sink: sink) }
+        return (scheduler, nodes)
+    }
+
+    @Test(arguments: 1...5 as ClosedRange<UInt64>)
+    func twoDialsOfOnePeerShareOneConnection(seed: UInt64) throws {
+        let (scheduler, nodes) = try Self.twoNodes(seed: seed)
         // The connection number each dial got, or why it failed.
         var results: [String] = []
         for _ in 0..<3 {
@@ -256,13 +262,7 @@ struct SimultaneousDialTests {
     /// the link stayed down for good (PartitionTests in CI, with a QUIC dial held 10 s).
     @Test(arguments: 1...3 as ClosedRange<UInt64>)
     func aKeptAddressWhoseDialJoinedAFailingOneIsRedialed(seed: UInt64) throws {
-        let scheduler = SimulatedScheduler()
-        var rng = SplitMix64(seed: seed)
-        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
-                                             seed: rng.next())
-        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
-        let nodes = try (0..<2).map { try SimulatedNode(index: $0, seed: seed) }
-        for node in nodes { try node.start(on: network, sink: sink) }
+        let (scheduler, nodes) = try Self.twoNodes(seed: seed)
         // Node 0's peer ID at a host where nobody listens: this dial fails (refused).
         let stale = try Multiaddr("/ip4/10.0.99.99/tcp/4001/p2p/\(nodes[0].peerID)")
         var first: String?
