@@ -67,7 +67,6 @@ public final class QUICConnection {
     private var sendBuffers: [Int64: QUICSendBuffer] = [:]
     /// Streams with bytes or a FIN to write, in the order they got them (fair rotation).
     private var sendQueue: [Int64] = []
-    private var closing = false
 
     /// The transport parameters we announce (both roles).
     public struct Limits: Sendable {
@@ -357,7 +356,6 @@ public final class QUICConnection {
         let out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         // Streams that cannot take more now (flow control): skipped until the next call.
         var blocked = Set<Int64>()
-        var sent = 0
         while true {
             var stream: Int64 = -1
             var count = 0
@@ -400,7 +398,6 @@ public final class QUICConnection {
             if accepted >= 0 { noteAccepted(Int(accepted), on: stream, fin: fin) }
             if n == 0 { break }
             emit(UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n)))
-            sent += 1
         }
         // Pacing from the handshake's end on: before the first RTT sample ngtcp2 paces with the
         // initial RTT (333 ms), which held the client's certificate flight back about 20 ms on

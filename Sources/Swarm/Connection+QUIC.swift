@@ -91,8 +91,7 @@ extension Connection {
     }
 
     mutating func flushQUIC(now: UInt64) {
-        guard let quic, !closed || !output.datagrams.isEmpty else { return }
-        guard !closed else { return }
+        guard let quic, !closed else { return }
         do {
             try quic.datagrams(now: now) { datagram in output.datagrams.append(datagram) }
         } catch {
