@@ -271,6 +271,19 @@ final class PeerManager {
             targets[address] = target
         }
         for completion in pendingConnects.removeValue(forKey: connection.number) ?? [] { completion(.success(connection)) }
+        // A peer reached again says the network is back (a healed partition, a link up): the
+        // kept addresses waiting out a long back-off are tried within a second, not after it.
+        for (address, var target) in targets where target.attempts > 2 && target.timer != nil {
+            guard let peer = address.peerID, self.connection(to: peer) == nil, !isConnectedOrDialing(peer) else { continue }
+            loop.cancel(target.timer!)
+            target.timer = loop.after(.milliseconds(Int64(random.double(in: 100...1000)))) { [weak self] in
+                guard let self, var t = self.targets[address] else { return }
+                t.timer = nil
+                self.targets[address] = t
+                self.dial(address, keep: true)
+            }
+            targets[address] = target
+        }
         onEvent?(.connected(connection))
     }
 
