@@ -15,6 +15,17 @@ struct PartitionTests {
         (try? G.call(node, .status))?["connected_peers"]?.intValue.map(Int.init) ?? -1
     }
 
+    /// What each node logged about dials and connections (its last `count` such lines), for a
+    /// run whose links did not heal: CI shows a failing expectation's message, so it goes there.
+    static func dialHistory(_ nodes: [DaemonHarness], ids: [String], count: Int = 12) -> String {
+        nodes.enumerated().map { i, node in
+            let lines = (node.daemon?.stderr ?? "").split(separator: "\n")
+                .filter { $0.contains("dial") || $0.contains("connected to") || $0.contains("closed") }
+            let peers = (try? node.ctl("peers").stdout) ?? "(no answer)"
+            return "node \(i) \(ids[i]) peers:\n\(peers)\n" + lines.suffix(count).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     @Test func twoHalvesWriteApartAndAgreeAfterHealing() throws {
         if let reason = NetnsLAN.unavailableReason() {
             print("SKIPPED twoHalvesWriteApartAndAgreeAfterHealing: \(reason)")
@@ -29,7 +40,8 @@ struct PartitionTests {
             node.launcher = lan.launcher(i)
             // Each node dials every earlier one: a full mesh, each link with a dialer that redials.
             let peers = (0..<i).flatMap { ["--peer", "/ip4/\(lan.address($0))/tcp/4001/p2p/\(ids[$0])"] }
-            let daemon = try node.start(["--port", "4001"] + peers)
+            // Debug logs: if the healed links do not come back, the failure shows each node's dials.
+            let daemon = try node.start(["--port", "4001", "--log-level", "debug"] + peers)
             ids.append(String(try PeerConnectionTests.loopbackAddress(daemon).split(separator: "/").last!))
             nodes.append(node)
         }
@@ -56,8 +68,8 @@ struct PartitionTests {
         #expect(G.version(nodes[1], "contested/1") != winners[1])
 
         try lan.heal()
-        #expect(ChildProcess.waitUntil(timeout: 90) { nodes.allSatisfy { Self.connectedPeers($0) == 3 } },
-                "connected after healing: \(nodes.map(Self.connectedPeers))")
+        let healed = ChildProcess.waitUntil(timeout: 90) { nodes.allSatisfy { Self.connectedPeers($0) == 3 } }
+        #expect(healed, "connected after healing: \(nodes.map(Self.connectedPeers))\n\(healed ? "" : Self.dialHistory(nodes, ids: ids))")
         #expect(CatchUpTests.converged(nodes, timeout: 60), "\(nodes.map(CatchUpTests.digest))")
         let dump = try CatchUpTests.dump(nodes[0])
         for node in nodes.dropFirst() { #expect(try CatchUpTests.dump(node) == dump) }

@@ -12,7 +12,7 @@ import P2PCrypto
 /// message, without it.
 @Suite(.enabled(if: InteropPython.path != nil,
                 "no interop python: set P2P_SYNC_INTEROP_PYTHON or create .venv-interop with scripts/py-venv"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(10)))
 struct PyTLSInteropTests {
     static let script = InteropPython.repositoryRoot + "/Tests/Interop/py_tls_cert.py"
 

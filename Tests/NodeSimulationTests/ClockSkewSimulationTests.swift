@@ -8,7 +8,7 @@ import Wire
 /// Issue 17 in the whole-node simulation: a few nodes' clocks are far ahead (beyond the limit),
 /// the others within a quarter of it, offsets drawn from the seed. The skewed nodes write some
 /// keys before they have measured anyone's clock; every node then writes for a minute.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ClockSkewSimulationTests {
     /// A short limit, so that offsets beyond it are seconds, not minutes.
     static let limitMillis: UInt64 = 5_000

@@ -69,7 +69,7 @@ final class SimulatedNode {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct NodeSimulationTests {
     struct Outcome {
         var converged = false
@@ -195,7 +195,7 @@ struct NodeSimulationTests {
 /// the tie-break closes one. A write must then reach everyone by gossip alone (well before the
 /// 30 s catch-up). (This did not reproduce the stale-event case `PeerManager.received` guards
 /// against: with the fix reverted it passes too; it pins the property, not that bug.)
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct SimultaneousDialTests {
     @Test(arguments: 1...10 as ClosedRange<UInt64>)
     func aWriteCrossesByGossipAfterSimultaneousDials(seed: UInt64) throws {

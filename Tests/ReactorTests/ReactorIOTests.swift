@@ -7,7 +7,7 @@ import TestSupport
 
 /// Every test that opens descriptors or ports lives under this suite, so they run one at
 /// a time (fd numbers, port 0 and signal masks are process-wide).
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ReactorIOTests {}
 
 /// Runs the loop until the test calls `stop()`. A guard timer ends a loop that never
