@@ -49,6 +49,14 @@ public struct CipherState: Sendable {
         nonce += 1
     }
 
+    /// Encrypts `message` into `output` (`message.count + 16` bytes: ciphertext ‖ tag), reading
+    /// the plaintext where it is: no copy first.
+    mutating func encrypt(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        guard nonce < CipherState.maxNonce else { throw .nonceExhausted }
+        ChaChaPolyIETF.seal(key: key, nonce: nonce, plaintext: message, into: output)
+        nonce += 1
+    }
+
     /// Decrypts `ciphertext ‖ tag` in place; returns the plaintext count (the front of `buffer`).
     mutating func decryptInPlace(associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                                  _ buffer: UnsafeMutableRawBufferPointer, stage: String) throws(NoiseError) -> Int {

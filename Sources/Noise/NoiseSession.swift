@@ -35,7 +35,6 @@ public struct NoiseSession: Sendable {
     /// Encrypts `plaintext` into as many frames as it needs.
     public mutating func encrypt(_ plaintext: [UInt8]) throws(NoiseError) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(NoiseSession.wireCount(plaintextCount: plaintext.count))
         try encrypt(plaintext, appendingTo: &out)
         return out
     }
@@ -49,27 +48,33 @@ public struct NoiseSession: Sendable {
     }
 
     /// Encrypts `plaintext` into frames of at most `maxPlaintextPerFrame` bytes appended to
-    /// `wire`: for each, the length, the plaintext copied in, then sealed there in place with
-    /// its tag after it. Once `wire` has the capacity (reuse it: `removeAll(keepingCapacity:)`)
-    /// this allocates nothing. An empty plaintext gives one frame holding only a tag.
+    /// `wire`: for each, the length, then ciphertext ‖ tag sealed straight from `plaintext`
+    /// into `wire`'s storage (no copy first, no zero-fill). Once `wire` has the capacity (reuse
+    /// it: `removeAll(keepingCapacity:)`) this allocates nothing. An empty plaintext gives one
+    /// frame holding only a tag.
     public mutating func encrypt(_ plaintext: UnsafeRawBufferPointer, appendingTo wire: inout [UInt8]) throws(NoiseError) {
-        var start = 0
+        var failure: NoiseError?
+        withUnsafeMutablePointer(to: &sending) { cipher in
+            withUnsafeMutablePointer(to: &failure) { failure in
+                wire.append(contentsOf: SealedFrames(plaintext: plaintext, cipher: cipher, failure: failure))
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes the frames of `plaintext` into `out` (exactly `wireCount(plaintextCount:)` bytes).
+    fileprivate static func sealFrames(_ plaintext: UnsafeRawBufferPointer, with cipher: inout CipherState,
+                                       into out: UnsafeMutableRawBufferPointer) throws(NoiseError) {
+        var start = 0, at = 0
         repeat {
             let count = min(NoiseSession.maxPlaintextPerFrame, plaintext.count - start)
             let frameLength = count + CipherState.tagCount
-            wire.append(UInt8(frameLength >> 8))
-            wire.append(UInt8(frameLength & 0xff))
-            let at = wire.count
-            if count > 0 { wire.append(contentsOf: UnsafeRawBufferPointer(rebasing: plaintext[start..<(start + count)])) }
-            wire.append(contentsOf: repeatElement(0, count: CipherState.tagCount))
-            let result = wire.withUnsafeMutableBytes { all in
-                Result { () throws(NoiseError) in
-                    try sending.encryptInPlace(message: UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + count)]),
-                                               tag: all.baseAddress! + at + count)
-                }
-            }
-            try result.get()
+            out[at] = UInt8(frameLength >> 8)
+            out[at + 1] = UInt8(frameLength & 0xff)
+            try cipher.encrypt(UnsafeRawBufferPointer(rebasing: plaintext[start..<(start + count)]),
+                               into: UnsafeMutableRawBufferPointer(rebasing: out[(at + 2)..<(at + 2 + frameLength)]))
             start += count
+            at += 2 + frameLength
         } while start < plaintext.count
     }
 
@@ -138,4 +143,34 @@ public struct NoiseSession: Sendable {
 
     /// Bytes of an incomplete frame held back.
     public var bufferedBytes: Int { framer.bufferedBytes }
+}
+
+/// The Noise frames of one plaintext as a sequence that `Array.append(contentsOf:)` has write
+/// itself: the array hands a sequence its free capacity through `_copyContents(initializing:)`
+/// (after reserving `underestimatedCount`), and the frames are sealed right there. Appending
+/// any other way would copy the plaintext in first, or zero-fill the room, and on a bulk
+/// stream either costs as much as a second encryption pass's memory traffic.
+private struct SealedFrames: Sequence {
+    let plaintext: UnsafeRawBufferPointer
+    let cipher: UnsafeMutablePointer<CipherState>
+    /// Set if sealing failed (the nonce ran out); nothing is appended then.
+    let failure: UnsafeMutablePointer<NoiseError?>
+
+    var underestimatedCount: Int { NoiseSession.wireCount(plaintextCount: plaintext.count) }
+
+    func makeIterator() -> EmptyCollection<UInt8>.Iterator {
+        preconditionFailure("SealedFrames is only appended to an Array, which calls _copyContents")
+    }
+
+    func _copyContents(initializing buffer: UnsafeMutableBufferPointer<UInt8>) -> (EmptyCollection<UInt8>.Iterator, Int) {
+        let count = underestimatedCount
+        precondition(buffer.count >= count, "an Array gives at least underestimatedCount of room")
+        do throws(NoiseError) {
+            try NoiseSession.sealFrames(plaintext, with: &cipher.pointee, into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: count))
+        } catch {
+            failure.pointee = error
+            return (EmptyCollection<UInt8>.Iterator(), 0)
+        }
+        return (EmptyCollection<UInt8>.Iterator(), count)
+    }
 }

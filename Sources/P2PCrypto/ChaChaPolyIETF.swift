@@ -69,14 +69,24 @@ extension ChaChaPolyIETF {
     /// overlap `message`. An empty `message` (even with no base address) gives just the tag.
     public static func sealInPlace(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                                    message: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer) {
+        seal(key: key, nonce: nonce, associatedData: associatedData, message: UnsafeRawBufferPointer(message),
+             into: message.baseAddress, tag: tag)
+    }
+
+    /// Encrypts `message` into `ciphertext` (`message.count` bytes there, which is `message`
+    /// itself or does not overlap it) and writes the 16-byte tag at `tag`.
+    private static func seal(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer,
+                             message: UnsafeRawBufferPointer, into ciphertext: UnsafeMutableRawPointer?, tag: UnsafeMutableRawPointer) {
         Sodium.initialize()
         precondition(key.count == keyCount, "ChaChaPolyIETF key must be \(keyCount) bytes, not \(key.count)")
+        precondition(message.isEmpty || ciphertext != nil, "ChaChaPolyIETF.seal needs somewhere to write")
         withNoiseNonce(nonce) { n in
             withBase(message) { m in
                 withBase(associatedData) { ad in
                     key.withBytes { k in
                         _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-                            m, tag.assumingMemoryBound(to: UInt8.self), nil, m, UInt64(message.count),
+                            ciphertext?.assumingMemoryBound(to: UInt8.self) ?? UnsafeMutablePointer(mutating: m),
+                            tag.assumingMemoryBound(to: UInt8.self), nil, m, UInt64(message.count),
                             ad, UInt64(associatedData.count), nil, n, k)
                     }
                 }
@@ -110,21 +120,25 @@ extension ChaChaPolyIETF {
     }
 
     /// Encrypts `plaintext` into `output` (at least `plaintext.count + 16` bytes), writing
-    /// ciphertext ‖ tag; `output` may start at `plaintext`'s address (in place). Returns the
-    /// bytes written.
+    /// ciphertext ‖ tag; `output` may start at `plaintext`'s address (in place) or anywhere
+    /// else. Returns the bytes written.
     @discardableResult
     public static func seal(key: SecretBytes, nonce: UInt64, associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                             plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
         precondition(output.count >= plaintext.count + tagCount,
                      "ChaChaPolyIETF.seal into \(output.count) bytes cannot hold \(plaintext.count) + \(tagCount)")
         let base = output.baseAddress!
-        if plaintext.count > 0 && UnsafeRawPointer(base) != plaintext.baseAddress! {
-            // Another region: copy the plaintext over first, so that the one in-place primitive
-            // serves both cases (copyMemory is a memmove, so even an overlap stays correct).
-            base.copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count)
+        if plaintext.count > 0, let source = plaintext.baseAddress, UnsafeRawPointer(base) != source,
+           UnsafeRawPointer(base) < source + plaintext.count && source < UnsafeRawPointer(base) + plaintext.count {
+            // Overlapping but not the same start: move the plaintext over first (a memmove),
+            // then seal in place.
+            base.copyMemory(from: source, byteCount: plaintext.count)
+            sealInPlace(key: key, nonce: nonce, associatedData: associatedData,
+                        message: UnsafeMutableRawBufferPointer(start: base, count: plaintext.count), tag: base + plaintext.count)
+        } else {
+            // In place, or from another region in one pass (libsodium reads m as it writes c).
+            seal(key: key, nonce: nonce, associatedData: associatedData, message: plaintext, into: base, tag: base + plaintext.count)
         }
-        sealInPlace(key: key, nonce: nonce, associatedData: associatedData,
-                    message: UnsafeMutableRawBufferPointer(start: base, count: plaintext.count), tag: base + plaintext.count)
         return plaintext.count + tagCount
     }
 

@@ -99,9 +99,18 @@ public final class StreamConnection: EventSource {
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard isOpen, bytes.count > 0 else { return }
         var sent = 0
-        if state == .open, output.isEmpty {
-            switch send(first: bytes, second: UnsafeRawBufferPointer(start: nil, count: 0)) {
-            case .done(let count): sent = count
+        // (A connection closing once drained keeps the old order: the ring drains on EPOLLOUT,
+        // where the close happens.)
+        if state == .open, closeWhenDrained == nil || output.isEmpty {
+            // Bytes still queued go first, in the same sendmsg: the new bytes are copied into
+            // the ring only if the socket has no room for them now (on a busy stream the ring
+            // is rarely empty, and queueing behind it would copy every byte once more).
+            let outcome = output.withReadableSegments { first, second in send(first, second, bytes) }
+            switch outcome {
+            case .done(let count):
+                let fromRing = min(count, output.readableBytes)
+                output.consume(fromRing)
+                sent = count - fromRing
             case .wouldBlock: break
             case .failed(let errno):
                 // Reported on the next turn, not from inside the caller's write.
@@ -110,7 +119,13 @@ public final class StreamConnection: EventSource {
             }
         }
         let remaining = bytes.count - sent
-        guard remaining > 0 else { return }
+        guard remaining > 0 else {
+            if output.isEmpty {
+                output.shrinkIfEmpty(above: StreamConnection.outputShrinkThreshold, to: 0)
+                updateInterest()
+            }
+            return
+        }
         guard output.readableBytes + remaining <= maxPendingOutput else {
             closeDescriptorAndDeliverLater(.outputOverflow)
             return
@@ -278,7 +293,7 @@ public final class StreamConnection: EventSource {
     /// Sends from the output ring until it is empty or the socket is full.
     private func flush(afterWaiting: Bool) {
         while !output.isEmpty {
-            let outcome = output.withReadableSegments { first, second in send(first: first, second: second) }
+            let outcome = output.withReadableSegments { first, second in send(first, second) }
             switch outcome {
             case .done(let count):
                 output.consume(count)
@@ -299,16 +314,18 @@ public final class StreamConnection: EventSource {
         if afterWaiting { onWritable?() }
     }
 
-    private func send(first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer) -> Syscall.Outcome<Int> {
-        var vectors = [
-            iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
-            iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count),
-        ]
-        let fd = fileDescriptor
-        return vectors.withUnsafeMutableBufferPointer { vectors in
+    /// One sendmsg of the non-empty buffers, in order.
+    private func send(_ buffers: UnsafeRawBufferPointer...) -> Syscall.Outcome<Int> {
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: buffers.count) { vectors in
+            var used = 0
+            for buffer in buffers where buffer.count > 0 {
+                vectors[used] = iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count)
+                used += 1
+            }
             var message = msghdr()
             message.msg_iov = vectors.baseAddress
-            message.msg_iovlen = second.count > 0 ? 2 : 1
+            message.msg_iovlen = used
+            let fd = fileDescriptor
             // MSG_NOSIGNAL: a peer that went away gives EPIPE, not SIGPIPE.
             return Syscall.attempt("sendmsg") { sendmsg(fd, &message, csync_msg_nosignal()) }
         }

@@ -584,7 +584,7 @@ public struct Connection {
         guard muxed, noise != nil, yamux.outputBytes > 0 else { return }
         yamux.takeOutput(into: &plaintextOut)
         defer { plaintextOut.removeAll(keepingCapacity: true) }
-        output.send.reserveCapacity(output.send.count + NoiseSession.wireCount(plaintextCount: plaintextOut.count))
+        // No reserveCapacity: into an empty `send`, Noise writes a buffer made at its size.
         do {
             try noise!.encrypt(plaintextOut, appendingTo: &output.send)
         } catch {

@@ -45,6 +45,24 @@ import Wire
         #expect(NoiseSession.wireCount(plaintextCount: 70_000) == 70_000 + 36)
     }
 
+    /// Frames are sealed straight into the array's free capacity: a buffer kept with its
+    /// capacity takes them in place (same storage, nothing allocated) and holds exactly what
+    /// a fresh array gets.
+    @Test func encryptIntoAReusedBufferStaysInItsStorage() throws {
+        let (initiator, _) = try sessions()
+        var viaFresh = initiator, viaReused = initiator
+        var reused: [UInt8] = []
+        reused.reserveCapacity(200_000)
+        let storage = reused.withUnsafeBufferPointer { $0.baseAddress }
+        for message in Self.messages {
+            let fresh = try viaFresh.encrypt(message)
+            reused.removeAll(keepingCapacity: true)
+            try message.withUnsafeBytes { try viaReused.encrypt($0, appendingTo: &reused) }
+            #expect(reused == fresh)
+            #expect(reused.withUnsafeBufferPointer { $0.baseAddress } == storage)
+        }
+    }
+
     /// All messages, framed, as one wire; and their plaintext.
     func wire() throws -> (wire: [UInt8], plaintext: [UInt8], receiver: NoiseSession) {
         var (initiator, responder) = try sessions()

@@ -13,7 +13,7 @@ import P2PCrypto
 //       is bench/<r>/<K + i * S>; --value-tag T makes values "t<T>-vvv..." (overwrites that change the value).
 //   p2p-sync-bench connect SOCKET MULTIADDR [--count N]
 //       connection set-up: `connect` (TCP, multistream, Noise, yamux, identify) then `disconnect`.
-//   p2p-sync-bench tcp [--bytes N]
+//   p2p-sync-bench tcp [--bytes N] [--sealed 1]
 //       the machine's raw loopback TCP throughput, one stream, for comparison.
 //   p2p-sync-bench crypto [--milliseconds N]
 //       the crypto floors on one core: ChaCha20-Poly1305 (64 KiB messages, as Noise frames),
@@ -124,10 +124,28 @@ func tcpBench(_ o: [String: Int]) {
     }
     listen(listener, 1)
     let port = address.sin_port
+    // --sealed 1: the ceiling of an encrypted stream on this machine. Each side does only what
+    // a Noise transport cannot avoid: the sender seals 65,519-byte plaintexts with
+    // ChaCha20-Poly1305 into one reused buffer (length prefix, ciphertext, tag) and sends it; the
+    // receiver reads whole frames and opens them in place. No multiplexer, no copies, no loop.
+    let sealed = (o["sealed"] ?? 0) != 0
+    let key = SecretBytes(count: 32) { $0.update(repeating: 7, count: 32) }
+    let frameBytes = 2 + 65_519 + 16
     let reader = Thread {
         let fd = accept(listener, nil, nil)
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        var buffer = [UInt8](repeating: 0, count: sealed ? frameBytes : 1 << 16)
+        var nonce: UInt64 = 0
+        while buffer.withUnsafeMutableBytes({ raw -> Bool in
+            guard sealed else { return recv(fd, raw.baseAddress, raw.count, 0) > 0 }
+            guard recv(fd, raw.baseAddress, 2, Int32(MSG_WAITALL)) == 2 else { return false }
+            let length = Int(raw[0]) << 8 | Int(raw[1])
+            guard recv(fd, raw.baseAddress! + 2, length, Int32(MSG_WAITALL)) == length else { return false }
+            do { try ChaChaPolyIETF.openInPlace(key: key, nonce: nonce, buffer: UnsafeMutableRawBufferPointer(rebasing: raw[2..<(2 + length)])) } catch {
+                fail("a sealed frame did not open")
+            }
+            nonce += 1
+            return true
+        }) {}
         close(fd)
     }
     reader.start()
@@ -138,9 +156,32 @@ func tcpBench(_ o: [String: Int]) {
     target.sin_addr.s_addr = inet_addr("127.0.0.1")
     _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     let chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var frame = [UInt8](repeating: 0, count: frameBytes)
+    var nonce: UInt64 = 0
     let start = monotonicSeconds()
     var sent = 0
     while sent < total {
+        if sealed {
+            // One frame: 65,519 plaintext bytes (the last may be shorter), counted as sent.
+            let count = min(65_519, total - sent)
+            frame.withUnsafeMutableBytes { out in
+                out[0] = UInt8((count + 16) >> 8)
+                out[1] = UInt8((count + 16) & 0xff)
+                chunk.withUnsafeBytes { plain in
+                    _ = ChaChaPolyIETF.seal(key: key, nonce: nonce, plaintext: UnsafeRawBufferPointer(rebasing: plain[..<count]),
+                                            into: UnsafeMutableRawBufferPointer(rebasing: out[2...]))
+                }
+                var offset = 0
+                while offset < 2 + count + 16 {
+                    let n = send(fd, out.baseAddress! + offset, 2 + count + 16 - offset, 0)
+                    guard n > 0 else { fail("send failed") }
+                    offset += n
+                }
+            }
+            nonce += 1
+            sent += count
+            continue
+        }
         let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, total - sent), 0) }
         guard n > 0 else { fail("send failed") }
         sent += n
@@ -151,7 +192,7 @@ func tcpBench(_ o: [String: Int]) {
     _ = drain.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
     let seconds = monotonicSeconds() - start
     close(fd)
-    emit(["bench": "tcp", "bytes": .int(total), "seconds": .double(seconds), "mb_per_s": .double(Double(total) / seconds / 1e6)])
+    emit(["bench": sealed ? "tcp-sealed" : "tcp", "bytes": .int(total), "seconds": .double(seconds), "mb_per_s": .double(Double(total) / seconds / 1e6)])
 }
 
 /// Runs `body` repeatedly for about `milliseconds`; returns operations per second.
@@ -203,5 +244,5 @@ case "crypto": cryptoBench(options(arguments[1...]))
 case "bytepath": bytePathBench(options(arguments[1...]))
 case "udp": udpBench(options(arguments[1...]))
 default:
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F] [--first-key K] [--value-tag T] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] | crypto [--milliseconds N] | bytepath [--megabytes N] [--chunk-kib K] [--chacha-milliseconds M] | udp [--datagrams N] [--bytes B] [--window W]")
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F] [--first-key K] [--value-tag T] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] [--sealed 1] | crypto [--milliseconds N] | bytepath [--megabytes N] [--chunk-kib K] [--chacha-milliseconds M] | udp [--datagrams N] [--bytes B] [--window W]")
 }
