@@ -13,7 +13,7 @@ let package = Package(
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
                                                    "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise",
-                                                   "Kademlia", "LibP2PTLS", "QUIC"]),
+                                                   "Kademlia", "LibP2PTLS", "QUIC", "PrivateNetwork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,11 +61,14 @@ let package = Package(
                                              .product(name: "DequeModule", package: "swift-collections")]),
         // mDNS: the DNS message codec and the libp2p / DNS-SD discovery machine (sans-I/O).
         .target(name: "MDNS", dependencies: ["Wire"]),
+        // Private networks (libp2p pnet): the swarm key file and the XSalsa20 connection layer (sans-I/O).
+        .target(name: "PrivateNetwork", dependencies: ["P2PCrypto"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // One sans-I/O connection (upgrade, Noise, yamux, streams) and a handler per protocol.
         .target(name: "Swarm", dependencies: ["Wire", "P2PCrypto", "Multistream", "Noise", "Yamux", "Identify", "Ping",
-                                              "Perf", "Gossipsub", "Kademlia", "QUIC", .product(name: "DequeModule", package: "swift-collections")]),
+                                              "Perf", "Gossipsub", "Kademlia", "QUIC", "PrivateNetwork",
+                                              .product(name: "DequeModule", package: "swift-collections")]),
         // epoll event loop, timers, ring buffers, sockets. Knows nothing of libp2p.
         .target(name: "Reactor", dependencies: ["CSyncShim"]),
         // SQLite store with the hybrid-logical-clock merge rule.
@@ -77,13 +80,13 @@ let package = Package(
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
                                                 "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile", "MDNS",
-                                                "Kademlia"]),
+                                                "Kademlia", "PrivateNetwork"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "p2p-syncctl", dependencies: [
-            "ControlProtocol", "CEditLine", "CSyncShim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ControlProtocol", "CEditLine", "CSyncShim", "PrivateNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
         .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "DHTSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
@@ -105,6 +108,7 @@ let package = Package(
                     exclude: ["Vectors/make_key_vectors.py"]),
         .testTarget(name: "LibP2PTLSTests", dependencies: ["LibP2PTLS", "CGnuTLS", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
+        .testTarget(name: "PrivateNetworkTests", dependencies: ["PrivateNetwork", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),
         .testTarget(name: "IdentifyTests", dependencies: ["Identify", "Wire", "TestSupport"]),
@@ -115,7 +119,7 @@ let package = Package(
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "SyncStore", "P2PCrypto", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["NetworkSimulation", "GossipSimulation", "DHTSimulation", "Kademlia", "Gossipsub", "Reconcile", "SyncStore", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "SwarmTests", dependencies: ["Swarm", "Noise", "Multistream", "Yamux", "Gossipsub", "Identify",
-                                                      "Kademlia", "QUIC", "P2PCrypto", "Wire", "TestSupport"]),
+                                                      "Kademlia", "QUIC", "P2PCrypto", "Wire", "TestSupport", "PrivateNetwork"]),
         .testTarget(name: "QUICTests", dependencies: ["QUIC", "LibP2PTLS", "CGnuTLS", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),

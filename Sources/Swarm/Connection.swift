@@ -3,6 +3,7 @@ import QUIC
 import Identify
 import Multistream
 import Noise
+import PrivateNetwork
 import P2PCrypto
 import Wire
 import Yamux
@@ -86,6 +87,9 @@ public struct Connection {
     private var handlerDeadlines: [StreamID: UInt64] = [:]
     /// Per registration key, our oldest open stream (the one `send(_:to:)` addresses).
     private var firstOutbound: [String: StreamID] = [:]
+    /// A private network's XSalsa20 layer under everything (libp2p pnet), when the node has a
+    /// swarm key: every byte in and out of a TCP connection passes it.
+    private var privateNetwork: PrivateNetworkLayer?
     /// Output buffers the caller gave back (`recycle`), for the next output.
     private var recycledSend: [UInt8] = []
     private var recycledDatagrams = DatagramBatch()
@@ -94,8 +98,11 @@ public struct Connection {
     ///   - ephemeral: a fresh X25519 key for this handshake.
     ///   - expectedPeer: when dialing a known peer ID, the handshake fails unless the peer proves it.
     ///   - seed: for the connection's non-secret randomness (ping payloads).
+    ///   - privateNetwork: the pnet layer (a swarm key and our nonce), for a node in a private network.
     public init(role: Role, local: LocalIdentity, registry: ProtocolRegistry, ephemeral: X25519KeyPair,
-                expectedPeer: PeerID?, remoteAddress: Multiaddr?, listenAddresses: [Multiaddr], seed: UInt64, now: UInt64) {
+                expectedPeer: PeerID?, remoteAddress: Multiaddr?, listenAddresses: [Multiaddr], seed: UInt64, now: UInt64,
+                privateNetwork: PrivateNetworkLayer? = nil) {
+        self.privateNetwork = privateNetwork
         self.role = role
         self.registry = registry
         context = ConnectionContext(local: local, remotePeer: nil, remoteAddress: remoteAddress,
@@ -149,6 +156,30 @@ public struct Connection {
 
     /// Bytes from the socket, lent: Noise copies them once into its frame buffer.
     public mutating func receivedBytes(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> ConnectionOutput {
+        guard privateNetwork != nil, !closed else { return receivedPlaintext(bytes, now: now) }
+        // Under a private network: decrypted in a copy, then the buffered path takes it all.
+        var copy = Array(bytes)
+        return copy.withUnsafeMutableBytes { buffer in
+            guard let nonce = revealPrivateNetwork(buffer, now: now) else { return take() }
+            let output = receivedPlaintext(UnsafeRawBufferPointer(rebasing: buffer[nonce...]), now: now)
+            privateNetwork?.consumed(buffer.count - nonce)
+            return output
+        }
+    }
+
+    /// Decrypts a private network's new bytes in place; the count of nonce bytes at the front
+    /// to drop, or nil when the connection failed (another key, or none).
+    private mutating func revealPrivateNetwork(_ buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> Int? {
+        do {
+            return try privateNetwork!.reveal(buffer)
+        } catch {
+            output.events.append(.privateNetworkRefused(error))
+            fail("\(error)", now: now)
+            return nil
+        }
+    }
+
+    private mutating func receivedPlaintext(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> ConnectionOutput {
         guard !closed else { return take() }
         if upgrade != nil {
             receivedDuringUpgrade(Array(bytes), now: now)
@@ -168,10 +199,18 @@ public struct Connection {
     /// how many bytes were used: a partial frame at the end stays with the caller, who passes
     /// it again, front first, with what follows (its buffer must hold a whole frame, 65,537 bytes).
     public mutating func receivedBytes(inPlace buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> (consumed: Int, output: ConnectionOutput) {
+        guard privateNetwork != nil, !closed else { return receivedPlaintext(inPlace: buffer, now: now) }
+        guard let nonce = revealPrivateNetwork(buffer, now: now) else { return (buffer.count, take()) }
+        let step = receivedPlaintext(inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[nonce...]), now: now)
+        privateNetwork?.consumed(step.consumed)
+        return (nonce + step.consumed, step.output)
+    }
+
+    private mutating func receivedPlaintext(inPlace buffer: UnsafeMutableRawBufferPointer, now: UInt64) -> (consumed: Int, output: ConnectionOutput) {
         // Until the muxer runs, and while Noise still holds part of a frame from the upgrade,
         // the buffered path takes everything.
         guard !closed, muxed, noise?.bufferedBytes == 0 else {
-            return (buffer.count, receivedBytes(UnsafeRawBufferPointer(buffer), now: now))
+            return (buffer.count, receivedPlaintext(UnsafeRawBufferPointer(buffer), now: now))
         }
         var session = noise.take()!
         let decrypted = Result { () throws(NoiseError) in
@@ -636,6 +675,8 @@ public struct Connection {
     }
 
     mutating func take() -> ConnectionOutput {
+        // Everything this step sends, encrypted for the private network as it leaves.
+        if privateNetwork != nil { privateNetwork!.conceal(&output.send) }
         var next = ConnectionOutput()
         swap(&next.send, &recycledSend)
         swap(&next.datagrams, &recycledDatagrams)

@@ -1,3 +1,4 @@
+import PrivateNetwork
 import Identify
 import Wire
 import Yamux
@@ -16,6 +17,8 @@ public enum ConnectionEvent: Sendable {
     case roundTrip(nanoseconds: UInt64)
     /// Something worth a log line that changes nothing else (a refused stream, a bad identify).
     case notice(String)
+    /// The private network layer refused the peer (another swarm key, or none); the connection closes.
+    case privateNetworkRefused(PrivateNetworkError)
     /// A protocol handler's report.
     case handler(HandlerEvent)
 }

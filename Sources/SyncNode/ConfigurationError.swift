@@ -13,6 +13,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case controlSocketInUse(path: String)
     case controlSocketBlocked(path: String, reason: String)
     case controlSocketFailed(path: String, reason: String)
+    case swarmKeyUnusable(path: String, reason: String)
+    case privateNetworkNeedsTCP
 
     public var description: String {
         switch self {
@@ -43,6 +45,10 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "cannot use control socket path \(path): \(reason)"
         case .controlSocketFailed(let path, let reason):
             return "cannot create control socket \(path): \(reason)"
+        case .swarmKeyUnusable(let path, let reason):
+            return "cannot use swarm key \(path): \(reason)"
+        case .privateNetworkNeedsTCP:
+            return "a private network (swarm key) runs over TCP only, as libp2p's pnet does: drop --no-tcp, or run without a swarm key"
         }
     }
 }

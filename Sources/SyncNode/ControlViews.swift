@@ -85,7 +85,25 @@ extension Node {
             "mdns": mdnsService.map(mdnsStatusJSON) ?? ["enabled": false],
             "dht": dhtStatusJSON(),
             "quic": quicStatusJSON(),
+            "network": networkStatusJSON(),
         ]
+    }
+
+    /// Open, or a private network (its key's identifier, never the key) and the connections
+    /// it refused.
+    func networkStatusJSON() -> JSON {
+        guard let swarmKey else { return ["mode": "open"] }
+        let refusals = peers.privateNetworkRefusals
+        var o: [String: JSON] = [
+            "mode": "private",
+            "swarm_key_id": .string(swarmKey.key.identifier),
+            "swarm_key_path": .string(swarmKey.path),
+            "refused_connections": .int(refusals.count),
+        ]
+        if let last = refusals.last {
+            o["last_refused"] = .string("\(last.address): \(last.error)")
+        }
+        return .object(o)
     }
 
     /// The QUIC transport: its connections and its UDP sockets' counters.
@@ -115,6 +133,7 @@ extension Node {
             "store": .string(configuration.dataDirectory.storePath),
             "pid": .int(Int(getpid())),
             "protocols": .array(peers.registry.servedProtocolIDs.map(JSON.string)),
+            "network": swarmKey.map { .string("private (swarm key \($0.key.identifier), \($0.path))") } ?? "open",
         ]
     }
 

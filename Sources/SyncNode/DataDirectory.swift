@@ -10,6 +10,8 @@ public struct DataDirectory: Sendable {
 
     public var identityPath: String { path + "/identity.key" }
     public var storePath: String { path + "/store.db" }
+    /// A private network's key (go-libp2p's swarm.key format), used when present.
+    public var swarmKeyPath: String { path + "/swarm.key" }
     public var defaultControlPath: String { DefaultPaths.controlSocket(inDataDirectory: path) }
     public var lockPath: String { path + "/p2p-syncd.lock" }
     public var pidPath: String { path + "/p2p-syncd.pid" }

@@ -130,6 +130,7 @@ extension Node {
                 d.ok("\(peer) is connected and on topic \"\(configuration.topic)\"")
             }
         }
+        privateNetworkFindings(&d)
         clockFindings(&d)
         dhtFindings(&d)
         let g = gossipService.counters
@@ -180,9 +181,29 @@ extension Node {
     }
 }
 
+extension Node {
+    /// A private network: its key, and the connections it refused (another key, or none).
+    func privateNetworkFindings(_ d: inout Doctor) {
+        guard let swarmKey else { return }
+        let id = swarmKey.key.identifier
+        d.ok("private network: swarm key \(id) (\(swarmKey.path)); only nodes with the same key connect, over TCP (QUIC is off)")
+        let refusals = peers.privateNetworkRefusals
+        guard let last = refusals.last else { return }
+        let ago = Int(reactor.now.duration(since: last.at).components.seconds)
+        d.fail("private network: \(refusals.count) connection\(refusals.count == 1 ? "" : "s") refused, the last \(ago) s ago with \(last.address): \(last.error)",
+               fix: "every node of the group needs the same swarm.key (key id \(id) here): copy this node's file into the other's data dir, or start it with --swarm-key")
+    }
+}
+
 extension Doctor {
     static func advice(for reason: String) -> String {
         let r = reason.lowercased()
+        if r.contains("private network") {
+            return "every node of a private network needs the same swarm.key: copy it from a member into the other's data dir (or --swarm-key), or run both without one"
+        }
+        if r.contains("multistream") {
+            return "the peer's first bytes are not libp2p's multistream greeting: if it runs in a private network (a swarm.key), this node needs the same key"
+        }
         if r.contains("refused") { return "nothing listens there: is the peer running, and on that port?" }
         if r.contains("peer id") || r.contains("expected") { return "the address belongs to another node now (a new identity.key?): use its current peer ID" }
         if r.contains("timed out") || r.contains("timeout") { return "packets are dropped on the way: check firewalls for the TCP port" }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Swarm
+import PrivateNetwork
 import ControlProtocol
 import JSON
 import P2PCrypto
@@ -22,6 +23,8 @@ public enum NodeState: String, Sendable {
 /// replica together. Everything runs on the Reactor's thread.
 public final class Node {
     public let configuration: NodeConfiguration
+    /// The private network's key and where it was read, or nil for an open node.
+    let swarmKey: (key: SwarmKey, path: String)?
     public let peerID: PeerID
     public private(set) var state: NodeState = .starting
     public private(set) var listenAddresses: [Multiaddr] = []
@@ -56,8 +59,8 @@ public final class Node {
 
     /// Prepares everything that can fail before the node is announced: directory, lock,
     /// identity, store, sockets. Each failure is one `ConfigurationError` with a clear message.
-    public init(configuration: NodeConfiguration, sink: LogSink) throws(ConfigurationError) {
-        self.configuration = configuration
+    public init(configuration given: NodeConfiguration, sink: LogSink) throws(ConfigurationError) {
+        var configuration = given
         self.sink = sink
         logger = sink.logger("node")
         Sodium.initialize()
@@ -70,6 +73,15 @@ public final class Node {
         identity = key
         peerID = key.publicKey.peerID
         if created { logger.info("created a new identity in \(dir.identityPath)") }
+
+        swarmKey = try Node.loadSwarmKey(configuration)
+        if let swarmKey {
+            guard configuration.tcp else { throw .privateNetworkNeedsTCP }
+            // pnet is defined for stream transports only; go refuses QUIC with it too.
+            if configuration.quic { configuration.quic = false }
+            logger.info("private network: swarm key \(swarmKey.key.identifier) from \(swarmKey.path); QUIC is off (pnet covers TCP only)")
+        }
+        self.configuration = configuration
 
         let store: Store
         let engine: SyncEngine
@@ -97,6 +109,11 @@ public final class Node {
         if let error = book.loadError { logger.warning("ignoring \(dir.peersPath): \(error)") }
 
         peers.tcpEnabled = configuration.tcp
+        if let swarmKey {
+            // Each connection's nonce is fresh from the secure generator: one reused with the
+            // key would let an observer XOR two connections' bytes.
+            peers.makePrivateNetworkLayer = { PrivateNetworkLayer(key: swarmKey.key, nonce: SecureRandom.bytes(XSalsa20Stream.nonceCount)) }
+        }
         try listen()
         peers.listenAddresses = listenAddresses
         core.onConnected = { [unowned self] connection in self.remember(connection) }
@@ -273,6 +290,7 @@ public final class Node {
         var lines = ["p2p-syncd \(ProductVersion.number)", "peer id: \(peerID)"]
         lines += listenAddresses.map { "listening on \($0)" }
         lines.append("control socket: \(configuration.controlPath)")
+        if let swarmKey { lines.append("private network: swarm key \(swarmKey.key.identifier) (\(swarmKey.path)); TCP only") }
         return lines
     }
 
@@ -517,4 +535,22 @@ public final class Node {
     }
 
 
+}
+
+extension Node {
+    /// `--swarm-key FILE`, or `<data-dir>/swarm.key` when that exists; nil for an open node.
+    static func loadSwarmKey(_ configuration: NodeConfiguration) throws(ConfigurationError) -> (key: SwarmKey, path: String)? {
+        let path = configuration.swarmKeyPath.map(DataDirectory.absolute) ?? configuration.dataDirectory.swarmKeyPath
+        let given = configuration.swarmKeyPath != nil
+        guard given || access(path, F_OK) == 0 else { return nil }
+        // A key file is a few dozen bytes; anything near the limit is not one.
+        guard let bytes = AtomicFile.read(path, limit: 4096) else {
+            throw .swarmKeyUnusable(path: path, reason: given ? "cannot read it (missing, unreadable, or over 4 KiB)" : "cannot read it")
+        }
+        do {
+            return (try SwarmKey(fileContents: bytes), path)
+        } catch {
+            throw .swarmKeyUnusable(path: path, reason: "\(error)")
+        }
+    }
 }

@@ -30,6 +30,8 @@ public struct NodeConfiguration: Sendable {
     public var dhtMode: DHTModeSetting = .auto
     /// `--dht-protocol`: the Kademlia protocol ID (a private DHT uses its own).
     public var dhtProtocol: String = DHTService.defaultProtocolID
+    /// `--swarm-key`: a private network's key file; nil uses `<data-dir>/swarm.key` if it exists.
+    public var swarmKeyPath: String?
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
                 port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = [],

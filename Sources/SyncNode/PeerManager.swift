@@ -1,6 +1,7 @@
 import P2PCrypto
 import Reactor
 import Swarm
+import PrivateNetwork
 import Wire
 
 /// What the swarm tells the node: one event type, whatever the protocol.
@@ -54,6 +55,19 @@ final class PeerManager {
 
     /// Fresh X25519 keys for each handshake (libsodium's; the simulation derives them from its seed).
     private let makeEphemeral: () -> X25519KeyPair
+    /// A private network's layer for each new TCP connection (the swarm key and a fresh
+    /// nonce), or nil for an open node.
+    var makePrivateNetworkLayer: (() -> PrivateNetworkLayer)?
+
+    /// Connections the private network layer refused (another swarm key, or none), for
+    /// `doctor` and `status`: how many, and the last one.
+    struct PrivateNetworkRefusals {
+        var count = 0
+        var last: (address: Multiaddr, error: PrivateNetworkError, at: Instant)?
+        /// When each host's refusal was last logged (one line per host per minute).
+        var logged: [String: Instant] = [:]
+    }
+    private(set) var privateNetworkRefusals = PrivateNetworkRefusals()
 
     init(loop: NodeLoop, dialer: StreamDialer, local: LocalIdentity, registry: ProtocolRegistry, random: NodeRandom, logger: Logger,
          makeEphemeral: @escaping () -> X25519KeyPair = { .generate() }) {
@@ -178,7 +192,7 @@ final class PeerManager {
         let machine = Connection(role: direction == .outbound ? .dialer : .listener, local: local, registry: registry,
                                  ephemeral: makeEphemeral(), expectedPeer: expectedPeer, remoteAddress: address.withoutPeerID,
                                  listenAddresses: listenAddresses.map(\.withoutPeerID), seed: random.next(),
-                                 now: loop.now.nanoseconds)
+                                 now: loop.now.nanoseconds, privateNetwork: makePrivateNetworkLayer?())
         return register(PeerConnection(number: nextNumber, direction: direction, socket: socket, address: address,
                                        expectedPeer: expectedPeer, machine: machine, loop: loop))
     }
@@ -208,11 +222,24 @@ final class PeerManager {
             logger.trace("ping \(connection.label): \(Double(ns) / 1e6) ms")
         case .notice(let text):
             logger.debug("connection \(connection.number) (\(connection.label)): \(text)")
+        case .privateNetworkRefused(let error):
+            notePrivateNetworkRefusal(error, on: connection)
         case .stateChanged:
             break
         case .handler(let e):
             onEvent?(.handler(connection, e))
         }
+    }
+
+    private func notePrivateNetworkRefusal(_ error: PrivateNetworkError, on connection: PeerConnection) {
+        privateNetworkRefusals.count += 1
+        privateNetworkRefusals.last = (connection.address, error, loop.now)
+        // One line per host per minute: a peer with the wrong key redials, mDNS finds it again.
+        let host = connection.address.components.first.flatMap(TCPAddress.hostText) ?? connection.address.description
+        if let at = privateNetworkRefusals.logged[host], loop.now < at + .seconds(60) { return }
+        privateNetworkRefusals.logged[host] = loop.now
+        let direction = connection.direction == .inbound ? "from" : "to"
+        logger.warning("refused the connection \(direction) \(connection.address): \(error)")
     }
 
     /// One connection per peer. When both sides dialed at once, both must keep the same one:

@@ -18,6 +18,7 @@ extension HumanFormat {
             lines += addresses.map { "  \(text($0))" }
         }
         if let topic = take("topic")?.stringValue { lines.append("topic: \(topic)") }
+        if let network = take("network") { lines.append("network: " + networkLine(network)) }
         if let n = take("connections")?.intValue { lines.append("connections: \(n)") }
         if let n = take("connected_peers")?.intValue { lines.append("connected peers: \(n)") }
         if let keys = take("keys")?.intValue {
@@ -42,6 +43,20 @@ extension HumanFormat {
         // Whatever else the daemon sends, in a stable order.
         for key in rest.keys.sorted() { lines.append("\(label(key)): \(text(rest[key]!))") }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// `open`, or `private (swarm key 3f2a…, /path/swarm.key), 2 connections refused (last: ...)`
+    static func networkLine(_ json: JSON) -> String {
+        guard var n = json.objectValue else { return text(json) }
+        guard n.removeValue(forKey: "mode")?.stringValue == "private" else { return "open (no swarm key: any libp2p peer may connect)" }
+        var line = "private"
+        let id = n.removeValue(forKey: "swarm_key_id")?.stringValue, path = n.removeValue(forKey: "swarm_key_path")?.stringValue
+        line += " (swarm key \(id ?? "?")" + (path.map { ", \($0)" } ?? "") + ")"
+        if let refused = n.removeValue(forKey: "refused_connections")?.intValue {
+            line += ", \(count(Int(refused), "connection")) refused"
+        }
+        if let last = n.removeValue(forKey: "last_refused")?.stringValue { line += " (last: \(last))" }
+        return ([line] + pairs(n)).joined(separator: ", ")
     }
 
     /// `server mode, 12 peers in the routing table, bootstrap ok: ..., 4 group providers`

@@ -57,7 +57,7 @@ struct P2PSyncCtl: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Status.self, Info.self, Peers.self, Add.self, Get.self, Del.self, List.self,
-                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Shell.self],
+                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Keygen.self, Shell.self],
         defaultSubcommand: Shell.self
     )
 
@@ -108,6 +108,7 @@ struct P2PSyncCtl: ParsableCommand {
     /// Commands that have subcommands, and the subcommands' names.
     static let groupCommands: [String: Set<String>] = [
         "dht": Set(Dht.configuration.subcommands.map { $0._commandName }),
+        "keygen": Set(Keygen.configuration.subcommands.map { $0._commandName }),
     ]
 
     /// ArgumentParser's own exit code for usage errors is 64; ours is 2 (DESIGN.md section 1).

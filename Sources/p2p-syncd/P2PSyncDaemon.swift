@@ -80,6 +80,10 @@ struct P2PSyncDaemon: ParsableCommand {
     @Flag(name: .customLong("no-tcp"), help: "QUIC only: no TCP listener, and TCP addresses are not dialed.")
     var noTCP = false
 
+    @Option(name: .customLong("swarm-key"),
+            help: ArgumentHelp("Private network key (go-libp2p's swarm.key format; make one with `p2p-syncctl keygen swarm-key`). Only nodes with the same key can connect; TCP only (QUIC is off). Default: <data-dir>/swarm.key if it exists.", valueName: "file"))
+    var swarmKey: String?
+
     @Flag(name: .customLong("no-mdns"),
           help: "Do not use mDNS: nothing is sent on UDP 5353 and LAN peers are not discovered (use --peer or connect).")
     var noMDNS = false
@@ -135,6 +139,7 @@ struct P2PSyncDaemon: ParsableCommand {
             configuration.quic = !noQUIC
             configuration.tcp = !noTCP
             configuration.quicPort = quicPort
+            configuration.swarmKeyPath = swarmKey
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

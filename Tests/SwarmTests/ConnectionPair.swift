@@ -1,5 +1,6 @@
 import Gossipsub
 import P2PCrypto
+import PrivateNetwork
 import Swarm
 import TestSupport
 import Wire
@@ -30,7 +31,9 @@ struct ConnectionPair {
                           ClockHandler.registration()])
     }
 
-    init(seed: UInt64 = 1, registry: ProtocolRegistry = ConnectionPair.registry(), expectListener: Bool = true) {
+    /// `privateNetwork`: each side's pnet layer (nil for an open side).
+    init(seed: UInt64 = 1, registry: ProtocolRegistry = ConnectionPair.registry(), expectListener: Bool = true,
+         privateNetwork: [PrivateNetworkLayer?] = [nil, nil]) {
         var rng = SplitMix64(seed: seed)
         identities = [ConnectionPair.identity(&rng), ConnectionPair.identity(&rng)]
         let dialerAddress = try! Multiaddr("/ip4/10.0.0.1/tcp/40001")
@@ -39,10 +42,12 @@ struct ConnectionPair {
             Connection(role: .dialer, local: identities[0], registry: registry,
                        ephemeral: try! X25519KeyPair(privateKey: rng.bytes(32)),
                        expectedPeer: expectListener ? identities[1].peerID : nil, remoteAddress: listenerAddress,
-                       listenAddresses: [try! Multiaddr("/ip4/10.0.0.1/tcp/4001")], seed: rng.next(), now: now),
+                       listenAddresses: [try! Multiaddr("/ip4/10.0.0.1/tcp/4001")], seed: rng.next(), now: now,
+                       privateNetwork: privateNetwork[0]),
             Connection(role: .listener, local: identities[1], registry: registry,
                        ephemeral: try! X25519KeyPair(privateKey: rng.bytes(32)), expectedPeer: nil,
-                       remoteAddress: dialerAddress, listenAddresses: [listenerAddress], seed: rng.next(), now: now),
+                       remoteAddress: dialerAddress, listenAddresses: [listenerAddress], seed: rng.next(), now: now,
+                       privateNetwork: privateNetwork[1]),
         ]
     }
 
