@@ -9,7 +9,7 @@ import PackageDescription
 let targets = [
     "ConnectionFuzz", "ControlRequestFuzz", "GossipRouterFuzz", "IdentifyFuzz", "JSONFuzz", "KadMessageFuzz", "KeyProtobufFuzz", "MDNSFuzz",
     "MultiaddrBinaryFuzz", "MultiaddrTextFuzz", "MultistreamFuzz", "PeerIDFuzz", "ProtobufReaderFuzz",
-    "PubsubRPCFuzz", "QUICEndpointFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
+    "PrivateNetworkFuzz", "PubsubRPCFuzz", "QUICEndpointFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
 ]
 
 let package = Package(

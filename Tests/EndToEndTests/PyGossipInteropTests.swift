@@ -13,8 +13,9 @@ struct PyGossipInteropTests {
     static let topic = "p2p-sync"
 
     /// A py gossip peer; `connect` dials those addresses.
-    static func startPy(_ node: DaemonHarness, name: String, transport: String = "tcp", connect: [String] = []) throws -> ChildProcess {
-        var arguments = [script, "--topic", topic, "--timeout", "120", "--transport", transport]
+    static func startPy(_ node: DaemonHarness, name: String, transport: String = "tcp", connect: [String] = [],
+                        extra: [String] = []) throws -> ChildProcess {
+        var arguments = [script, "--topic", topic, "--timeout", "120", "--transport", transport] + extra
         for address in connect { arguments += ["--connect", address] }
         let py = try ChildProcess(try PyInteropTests.python(), arguments, directory: node.directory.path, name: name, stdin: true)
         #expect(ChildProcess.waitUntil(timeout: 30) { PyInteropTests.event(py, "listening") != nil }, "py: \(py.stderr.suffix(2000))")

@@ -4,11 +4,13 @@ QUIC v1 with libp2p TLS (--transport quic), Ed25519.
 
 Usage:
   py_gossip_peer.py --topic TOPIC [--transport tcp|quic] [--host IP] [--port P] [--mdns]
-                    [--connect MULTIADDR]... [--timeout SECONDS]
+                    [--connect MULTIADDR]... [--swarm-key FILE] [--timeout SECONDS]
 
 Listens on /ip4/IP/tcp/P, or /ip4/IP/udp/P/quic-v1 with --transport quic (0 = any port),
 subscribes to TOPIC, dials each --connect address (of the same transport), and exits by itself
-after --timeout seconds (exit 0).
+after --timeout seconds (exit 0). With --swarm-key (a go-format swarm.key), every TCP connection
+runs in that private network with spec pnet (XSalsa20, 24-byte nonce: pnet_xsalsa20.py), not
+py-libp2p's own non-standard Salsa20 pnet.
 
 Events on stdout, one JSON object per line:
   {"event":"listening","peer_id":...,"addrs":[...]}      once listening and subscribed (first line)
@@ -153,7 +155,13 @@ class Peer(PeerBase):
 
 async def main(args):
     listen = listen_multiaddr(args.transport, args.host, args.port)
-    host = make_host(create_new_key_pair(), args.transport, listen, enable_mDNS=args.mdns)
+    options = {}
+    if args.swarm_key:
+        import pnet_xsalsa20
+        psk = pnet_xsalsa20.key_from_file(args.swarm_key)
+        pnet_xsalsa20.install(psk)
+        options["psk"] = psk
+    host = make_host(create_new_key_pair(), args.transport, listen, enable_mDNS=args.mdns, **options)
     gossipsub = GossipSub(
         protocols=PROTOCOLS,
         degree=6,
@@ -198,6 +206,8 @@ if __name__ == "__main__":
                         help="enable py-libp2p's mDNS discovery and dial every peer it finds (prints discovered events)")
     parser.add_argument("--connect", action="append", default=[], metavar="MULTIADDR",
                         help="peer to dial, with /p2p/<id>; may be repeated")
+    parser.add_argument("--swarm-key", metavar="FILE",
+                        help="private network key file (go's swarm.key format): spec pnet on every TCP connection")
     parser.add_argument("--timeout", type=float, default=60, help="exit 0 after this many seconds")
     arguments = parser.parse_args()
     try:
