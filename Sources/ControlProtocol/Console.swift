@@ -8,10 +8,19 @@ public enum Console {
     /// Writes `text` to standard error as is (the caller adds the newline).
     public static func error(_ text: String) {
         flush()
-        var bytes = Array(text.utf8)
+        write(Array(text.utf8), to: STDERR_FILENO)
+    }
+
+    /// Writes bytes to standard output as they are (bulk output such as `export`).
+    public static func output(_ bytes: [UInt8]) {
+        flush()
+        write(bytes, to: STDOUT_FILENO)
+    }
+
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
             offset += n
         }

@@ -22,7 +22,10 @@ public enum ControlCommand: Equatable, Sendable {
     case put(key: String, value: String)
     case get(key: String)
     case delete(key: String)
-    case list(prefix: String?, limit: Int?)
+    /// Live entries by key order; `after`: only keys after it (paging, as `export` does).
+    case list(prefix: String?, limit: Int?, after: String? = nil)
+    /// Several puts and deletes (a nil value) committed together, all or none (`import`).
+    case writeBatch([BatchWrite])
     case watch(prefix: String?)
     case connect(multiaddr: String)
     case disconnect(peerID: String)
@@ -56,6 +59,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .get: "get"
         case .delete: "del"
         case .list: "list"
+        case .writeBatch: "write-batch"
         case .watch: "watch"
         case .connect: "connect"
         case .disconnect: "disconnect"
@@ -77,7 +81,7 @@ public enum ControlCommand: Equatable, Sendable {
         "add": "add", "put": "add", "set": "add",
         "get": "get",
         "del": "del", "delete": "del", "rm": "del",
-        "list": "list", "ls": "list",
+        "list": "list", "ls": "list", "write-batch": "write-batch",
         "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
         "digest": "digest", "doctor": "doctor",
         "dht": "dht", "dht-find-peer": "dht-find-peer", "dht-providers": "dht-providers", "dht-put": "dht-put", "dht-get": "dht-get",
@@ -143,7 +147,27 @@ extension ControlRequest {
                 }
                 limit = Int(n)
             }
-            return .list(prefix: try optionalString("prefix"), limit: limit)
+            return .list(prefix: try optionalString("prefix"), limit: limit, after: try optionalString("after"))
+        case "write-batch":
+            guard let items = fields["entries"]?.arrayValue else {
+                throw ControlError(.invalidArgument, "write-batch needs \"entries\": an array of {\"key\":...,\"value\":...|null}")
+            }
+            guard items.count <= BatchWrite.maxPerRequest else {
+                throw ControlError(.invalidArgument, "write-batch takes at most \(BatchWrite.maxPerRequest) entries per request, not \(items.count)")
+            }
+            var writes: [BatchWrite] = []
+            writes.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                guard let key = item["key"]?.stringValue else {
+                    throw ControlError(.invalidArgument, "entry \(index): \"key\" must be a string")
+                }
+                let value = item["value"] ?? .null
+                guard value.isNull || value.stringValue != nil else {
+                    throw ControlError(.invalidArgument, "entry \(index): \"value\" must be a string, or null to delete")
+                }
+                writes.append(BatchWrite(key: key, value: value.stringValue))
+            }
+            return .writeBatch(writes)
         case "watch": return .watch(prefix: try optionalString("prefix"))
         case "connect": return .connect(multiaddr: try string("multiaddr"))
         case "disconnect": return .disconnect(peerID: try string("peer"))
@@ -187,9 +211,12 @@ extension ControlRequest {
         case .dhtPut(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
         case .dhtFindPeer(let peer): fields["peer"] = .string(peer)
         case .dhtProviders(let topic): if let topic { fields["topic"] = .string(topic) }
-        case .list(let prefix, let limit):
+        case .list(let prefix, let limit, let after):
             if let prefix { fields["prefix"] = .string(prefix) }
             if let limit { fields["limit"] = .int(limit) }
+            if let after { fields["after"] = .string(after) }
+        case .writeBatch(let writes):
+            fields["entries"] = .array(writes.map { ["key": .string($0.key), "value": $0.value.map(JSON.string) ?? .null] })
         case .watch(let prefix), .digest(let prefix): if let prefix { fields["prefix"] = .string(prefix) }
         case .connect(let addr): fields["multiaddr"] = .string(addr)
         case .disconnect(let peer): fields["peer"] = .string(peer)
@@ -198,6 +225,21 @@ extension ControlRequest {
             fields["peer"] = .string(peer); fields["upload"] = .int(up); fields["download"] = .int(down)
         }
         return JSON.object(fields).encoded()
+    }
+}
+
+/// One write of a `write-batch` request: a put, or a delete when `value` is nil.
+public struct BatchWrite: Equatable, Sendable {
+    /// Entries per request at most: the client splits bigger imports (and a request line is
+    /// at most 1 MiB anyway).
+    public static let maxPerRequest = 10_000
+
+    public var key: String
+    public var value: String?
+
+    public init(key: String, value: String?) {
+        self.key = key
+        self.value = value
     }
 }
 

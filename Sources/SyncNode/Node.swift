@@ -374,6 +374,27 @@ public final class Node {
                     session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
                 }
             }
+        case .writeBatch(let writes):
+            engine.stageBatch(writes.map { ($0.key, $0.value) }) { result in
+                switch result {
+                case .success(let committed):
+                    let deletes = committed.filter { $0.entry.value == nil }.count
+                    var peers = 0, queued = 0
+                    for write in committed {
+                        switch write.delivery {
+                        case .sent(let n): peers = max(peers, n)
+                        case .queued: queued += 1
+                        default: break
+                        }
+                    }
+                    session.send(.success(id: id, result: [
+                        "written": .int(committed.count - deletes), "deleted": .int(deletes),
+                        "sent_to_peers": .int(peers), "queued": .int(queued),
+                    ]))
+                case .failure(let error):
+                    session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
+                }
+            }
         case .get(let key):
             do {
                 guard let entry = try engine.get(key: key) else {
@@ -383,9 +404,9 @@ public final class Node {
             } catch {
                 fail(Node.code(for: error), "\(error)")
             }
-        case .list(let prefix, let limit):
+        case .list(let prefix, let limit, let after):
             do {
-                let entries = try engine.list(prefix: prefix, limit: limit)
+                let entries = try engine.list(prefix: prefix, after: after, limit: limit)
                 session.send(.success(id: id, result: ["entries": .array(entries.map(\.json)), "count": .int(entries.count)]))
             } catch {
                 fail(Node.code(for: error), "\(error)")

@@ -1,3 +1,4 @@
+import Synchronization
 import JSON
 import P2PCrypto
 import Reconcile
@@ -138,6 +139,52 @@ public final class SyncEngine {
             return
         }
         stage(entry, completion)
+    }
+
+    /// Stages several puts and deletes (nil values) for one commit: all are checked first, and
+    /// one that is invalid fails the batch (naming its index) with nothing staged. They are
+    /// committed in one transaction, all or none; `completion` runs once, with each write's
+    /// result in order.
+    public func stageBatch(_ writes: [(key: String, value: String?)],
+                           completion: @escaping (Result<[CommittedWrite], StoreError>) -> Void) {
+        if refuseForClock({ result in if case .failure(let error) = result { completion(.failure(error)) } }) { return }
+        var entries: [Entry] = []
+        entries.reserveCapacity(writes.count)
+        for (index, write) in writes.enumerated() {
+            do throws(StoreError) {
+                try EntryLimits.validate(key: write.key)
+                if let value = write.value { try EntryLimits.validate(value: value) }
+            } catch {
+                completion(.failure(.invalidValue("entry \(index) (\(write.key.prefix(64))): \(error)")))
+                return
+            }
+            let entry = Entry(key: write.key, value: write.value, version: nextVersion())
+            let size = WriteMessage.json(entry).encoded().count
+            guard size <= WriteMessage.maxPublishedBytes - 12 else {
+                completion(.failure(.invalidValue("entry \(index) (\(write.key.prefix(64))): \(size) bytes as a gossip message; at most \(WriteMessage.maxPublishedBytes)")))
+                return
+            }
+            entries.append(entry)
+        }
+        guard !entries.isEmpty else { return completion(.success([])) }
+        // One commit holds them all (staging happens within this loop turn), so the results
+        // arrive together; collect them, then answer once.
+        var results: [CommittedWrite] = []
+        results.reserveCapacity(entries.count)
+        var failure: StoreError?
+        let total = entries.count
+        var seen = 0
+        for entry in entries {
+            stage(entry) { result in
+                seen += 1
+                switch result {
+                case .success(let write): results.append(write)
+                case .failure(let error): failure = failure ?? error
+                }
+                guard seen == total else { return }
+                if let failure { completion(.failure(failure)) } else { completion(.success(results)) }
+            }
+        }
     }
 
     /// Stages a delete (a tombstone, so that older puts cannot bring the key back).
@@ -293,9 +340,9 @@ public final class SyncEngine {
         return entry
     }
 
-    public func list(prefix: String?, limit: Int?) throws(StoreError) -> [Entry] {
+    public func list(prefix: String?, after: String? = nil, limit: Int?) throws(StoreError) -> [Entry] {
         commitStaged()
-        return try store.list(prefix: prefix, limit: limit)
+        return try store.list(prefix: prefix, after: after, limit: limit)
     }
 }
 
@@ -313,9 +360,23 @@ extension Entry {
         return .object(fields)
     }
 
-    /// The origin as a peer ID string when it is one, else hex.
+    /// The origin as a peer ID string when it is one, else hex. Every write message and
+    /// control answer names its origin, and base58 is quadratic in the ID's length (a quarter
+    /// of an import's time went there, perf record): the few origins a node sees are cached.
     static func originText(_ bytes: [UInt8]) -> String {
-        if let peer = try? PeerID(bytes: bytes) { return peer.description }
-        return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        if let known = originNames.withLock({ $0[bytes] }) { return known }
+        let text: String
+        if let peer = try? PeerID(bytes: bytes) {
+            text = peer.description
+        } else {
+            text = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        }
+        originNames.withLock { names in
+            if names.count >= 4096 { names.removeAll() }
+            names[bytes] = text
+        }
+        return text
     }
+
+    private static let originNames = Mutex<[[UInt8]: String]>([:])
 }

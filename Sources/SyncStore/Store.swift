@@ -272,15 +272,22 @@ public final class Store {
 
     /// Live entries (no tombstones) whose key starts with `prefix`, ordered by key bytes, at
     /// most `limit` of them (nil: all; negative counts as 0). nil or "" lists everything.
+    /// `after`: only keys greater than it (the last key of the previous page, for paging).
     ///
     /// The match is exact on bytes: a range on the primary key rather than LIKE, which is
     /// case-insensitive for ASCII and treats `%` and `_` as wildcards.
-    public func list(prefix: String?, limit: Int? = nil) throws(StoreError) -> [Entry] {
-        let lower = Array((prefix ?? "").utf8)
+    public func list(prefix: String?, after: String? = nil, limit: Int? = nil) throws(StoreError) -> [Entry] {
+        let start = Array((prefix ?? "").utf8)
+        // The key right after `after` in byte order is `after` followed by a 0 byte.
+        var lower = start
+        if let after {
+            let next = Array(after.utf8) + [UInt8(0)]
+            if lower.lexicographicallyPrecedes(next) { lower = next }
+        }
         // -1 is SQLite's "no limit".
         let count = limit.map { Int64(max(0, $0)) } ?? -1
         let statement: SQLiteStatement
-        if let upper = Store.upperBound(forPrefix: lower) {
+        if let upper = Store.upperBound(forPrefix: start) {
             statement = try connection.prepared(Store.sqlListRange)
             statement.bind(2, textBytes: upper)
             statement.bind(3, int64: count)

@@ -57,7 +57,7 @@ struct P2PSyncCtl: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Status.self, Info.self, Peers.self, Add.self, Get.self, Del.self, List.self,
-                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Keygen.self, Shell.self],
+                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Import.self, Export.self, Keygen.self, Shell.self],
         defaultSubcommand: Shell.self
     )
 

@@ -15,6 +15,9 @@ import Testing
         #expect(try parse(#"{"command":"ls","prefix":"a/","limit":5}"#).command == .list(prefix: "a/", limit: 5))
         #expect(try parse(#"{"command":"list","prefix":null}"#).command == .list(prefix: nil, limit: nil))
         #expect(try parse(#"{"command":"watch"}"#).command == .watch(prefix: nil))
+        #expect(try parse(#"{"command":"list","after":"k/9","limit":10}"#).command == .list(prefix: nil, limit: 10, after: "k/9"))
+        #expect(try parse(#"{"command":"write-batch","entries":[{"key":"a","value":"1"},{"key":"b","value":null},{"key":"c"}]}"#).command
+                == .writeBatch([BatchWrite(key: "a", value: "1"), BatchWrite(key: "b", value: nil), BatchWrite(key: "c", value: nil)]))
         #expect(try parse(#"{"command":"connect","multiaddr":"/ip4/127.0.0.1/tcp/1"}"#).command == .connect(multiaddr: "/ip4/127.0.0.1/tcp/1"))
         #expect(try parse(#"{"command":"disconnect","peer":"12D3"}"#).command == .disconnect(peerID: "12D3"))
     }
@@ -25,7 +28,8 @@ import Testing
                                           .watch(prefix: "w"), .connect(multiaddr: "/ip4/1.2.3.4/tcp/5"), .disconnect(peerID: "p"),
                                           .ping(peerID: "p", count: 3), .dht, .dhtFindPeer(peerID: "12D3"),
                                           .dhtProviders(topic: nil), .dhtProviders(topic: "t"), .dhtPut(key: "k", value: "v"),
-                                          .dhtGet(key: "k")]
+                                          .dhtGet(key: "k"), .list(prefix: "p", limit: 5, after: "p/é"),
+                                          .writeBatch([BatchWrite(key: "k", value: "v"), BatchWrite(key: "gone", value: nil)]), .writeBatch([])]
         for (i, command) in commands.enumerated() {
             let request = ControlRequest(id: .int(i), command: command)
             #expect(try ControlRequest.parse(line: request.encoded()) == request)
@@ -37,6 +41,11 @@ import Testing
             do { _ = try parse(text); return nil } catch { return error.code }
         }
         #expect(code("not json") == .badRequest)
+        #expect(code(#"{"command":"write-batch"}"#) == .invalidArgument)
+        #expect(code(#"{"command":"write-batch","entries":[{"key":1,"value":"v"}]}"#) == .invalidArgument)
+        #expect(code(#"{"command":"write-batch","entries":[{"key":"k","value":2}]}"#) == .invalidArgument)
+        let tooMany = "[" + Array(repeating: #"{"key":"k","value":"v"}"#, count: BatchWrite.maxPerRequest + 1).joined(separator: ",") + "]"
+        #expect(code(#"{"command":"write-batch","entries":"# + tooMany + "}") == .invalidArgument)
         #expect(code("[1,2]") == .badRequest)
         #expect(code(#"{"id":1}"#) == .badRequest)
         #expect(code(#"{"command":5}"#) == .badRequest)

@@ -102,5 +102,20 @@ import TestSupport
         #expect(try keysListed("a", limit: 2) == ["a%b", "a%c"])
         #expect(try keysListed("a", limit: 0).isEmpty)
         #expect(try keysListed("a", limit: -5).isEmpty)
+        // Paging: `after` the last key of a page, the next page, to the end, under a prefix too.
+        var paged: [String] = []
+        var after: String?
+        while true {
+            let page = try store.list(prefix: nil, after: after, limit: 4).map(\.key)
+            paged += page
+            guard page.count == 4 else { break }
+            after = page.last
+        }
+        #expect(paged.map { Array($0.utf8) } == all.map { Array($0.utf8) })
+        #expect(try store.list(prefix: "a", after: "a%c", limit: nil).map(\.key) == ["aXb", "a_b", "abc"])
+        // "e" then "e" + U+0301: the two differ only after the first byte, and paging keeps both.
+        #expect(try store.list(prefix: "e", after: "e", limit: nil).map { Array($0.key.utf8) } == [Array("e\u{301}".utf8)])
+        // `after` before the prefix starts at the prefix.
+        #expect(try store.list(prefix: "live/", after: "a", limit: nil).map(\.key) == ["live/1"])
     }
 }
