@@ -66,7 +66,23 @@ public struct ReplicaTree: Sendable {
     /// with no key twice (the store's order); `fingerprint` is called once per item, in order.
     public init(sortedItems items: [ItemID], fingerprint: (ItemID) -> Fingerprint) {
         assert(zip(items, items.dropFirst()).allSatisfy { ReplicaTree.compare($0.key, $1.key) < 0 }, "items not in strictly ascending key order")
-        root = ReplicaTree.build(items[...], fingerprint)
+        var origins = OriginPool()
+        root = ReplicaTree.build(items[...], &origins, fingerprint)
+    }
+
+    /// Equal origins as one array. The store reads each row's origin into an array of its own
+    /// (80 bytes of heap for a 38-byte peer ID), and a replica has few writers: sharing them
+    /// takes a third off the memory per key. At most `limit` distinct origins are kept, so a
+    /// replica written by very many peers costs no more than without.
+    struct OriginPool {
+        static let limit = 1024
+        private var arrays: [[UInt8]: [UInt8]] = [:]
+
+        mutating func shared(_ version: Version) -> Version {
+            if let origin = arrays[version.origin] { return Version(hlc: version.hlc, origin: origin) }
+            if arrays.count < OriginPool.limit { arrays[version.origin] = version.origin }
+            return version
+        }
     }
 
     public var count: Int { root?.size ?? 0 }
@@ -251,15 +267,15 @@ public struct ReplicaTree: Sendable {
     /// The weight the balance rule compares: size + 1, so an empty subtree weighs 1.
     static func weight(_ node: Node?) -> Int { size(node) + 1 }
 
-    private static func build(_ items: ArraySlice<ItemID>, _ fingerprint: (ItemID) -> Fingerprint) -> Node? {
+    private static func build(_ items: ArraySlice<ItemID>, _ origins: inout OriginPool, _ fingerprint: (ItemID) -> Fingerprint) -> Node? {
         guard !items.isEmpty else { return nil }
         let middle = items.startIndex + items.count / 2
         // Left subtree, then the middle item, then the right: `fingerprint` sees items in order.
-        let left = build(items[..<middle], fingerprint)
+        let left = build(items[..<middle], &origins, fingerprint)
         let item = items[middle]
         let hash = fingerprint(item)
-        let right = build(items[(middle + 1)...], fingerprint)
-        return Node(key: item.key, version: item.version, hashLow: hash.low, hashHigh: hash.high, left: left, right: right)
+        let right = build(items[(middle + 1)...], &origins, fingerprint)
+        return Node(key: item.key, version: origins.shared(item.version), hashLow: hash.low, hashHigh: hash.high, left: left, right: right)
     }
 
     private static func inserting(_ key: [UInt8], _ version: Version, _ fingerprint: Fingerprint, into node: Node?) -> Node {
@@ -269,8 +285,10 @@ public struct ReplicaTree: Sendable {
         let order = compare(key, node.key)
         if order < 0 { return balanced(node, left: inserting(key, version, fingerprint, into: node.left), right: node.right) }
         if order > 0 { return balanced(node, left: node.left, right: inserting(key, version, fingerprint, into: node.right)) }
-        // Same key: same shape, so nothing to rebalance; the stored key bytes are kept.
-        return Node(key: node.key, version: version, hashLow: fingerprint.low, hashHigh: fingerprint.high, left: node.left, right: node.right)
+        // Same key: same shape, so nothing to rebalance. The stored key bytes are kept, and
+        // the stored origin when it is the same writer's (see OriginPool).
+        let shared = version.origin == node.version.origin ? Version(hlc: version.hlc, origin: node.version.origin) : version
+        return Node(key: node.key, version: shared, hashLow: fingerprint.low, hashHigh: fingerprint.high, left: node.left, right: node.right)
     }
 
     /// The subtree without `key` and the version removed, or nil when `key` is not there.
