@@ -87,7 +87,8 @@ let package = Package(
         ]),
         // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
         .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "DHTSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
-        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "Swarm", "Reactor", "CMallocCounter"],
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "Swarm", "Reactor", "Reconcile",
+                                                               "SyncStore", "CMallocCounter"],
                           path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
