@@ -90,7 +90,8 @@ let package = Package(
         ]),
         // The gossip simulation at scale (issue 11): `p2p-sync-sim gossip --routers 1000 ...`.
         .executableTarget(name: "p2p-sync-sim", dependencies: ["GossipSimulation", "DHTSimulation", "NetworkSimulation"], path: "perf/Sources/p2p-sync-sim"),
-        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "Swarm", "Reactor", "CMallocCounter"],
+        .executableTarget(name: "p2p-sync-bench", dependencies: ["ControlProtocol", "JSON", "P2PCrypto", "Wire", "Noise", "Yamux", "Swarm", "Reactor", "Reconcile",
+                                                               "SyncStore", "CMallocCounter"],
                           path: "perf/Sources/p2p-sync-bench"),
 
         // Test scaffolding shared by every test target: hex helpers, seeded RNG, temp dirs, process runner.
@@ -125,7 +126,7 @@ let package = Package(
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
-        .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "SyncStore", "TestSupport"]),
+        .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "P2PCrypto", "TestSupport"]),
         // Whole nodes (NodeCore) on a simulated network and clock, reproducible from a seed.
         .testTarget(name: "NodeSimulationTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "Reactor", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "P2PSyncCtlTests", dependencies: ["p2p-syncctl", "JSON", "ControlProtocol"]),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <malloc.h>
 #include "malloc_counter.h"
 
 extern void *__libc_malloc(size_t);
@@ -17,6 +18,11 @@ static uint64_t allocations;
 static void count(void) { __atomic_fetch_add(&allocations, 1, __ATOMIC_RELAXED); }
 
 uint64_t cmalloc_counter_allocations(void) { return __atomic_load_n(&allocations, __ATOMIC_RELAXED); }
+
+uint64_t cmalloc_counter_bytes_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
 
 void *malloc(size_t size) { count(); return __libc_malloc(size); }
 void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }

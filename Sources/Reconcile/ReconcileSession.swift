@@ -125,13 +125,13 @@ public struct ReconcileSession {
                 return
             }
             listedInReply += own.count
-            reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: true)))
+            reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(Array(index.items(own)), reply: true)))
             return
         }
         if theirs.count <= UInt64(limits.leafSize) {
             // The peer has next to nothing here and we have many: push all of ours (no lists,
             // no wants), and if it has a few items, have it list them so we can take its newer ones.
-            for i in own { pendingOut.append(index.keys[i]) }
+            for item in index.items(own) { pendingOut.append(item.key) }
             if theirs.count > 0 { reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids([], reply: true))) }
             return
         }
@@ -139,7 +139,7 @@ public struct ReconcileSession {
         var lower = range.lower
         let step = own.count / limits.branching
         for part in 1..<limits.branching {
-            let boundary = index.keys[own.lowerBound + part * step]
+            let boundary = index.key(at: own.lowerBound + part * step)
             guard ReplicaIndex.less(lower, boundary) else { continue }
             reply.ranges.append(.init(lower: lower, upper: boundary, payload: .fingerprint(index.fingerprint(lower, boundary))))
             lower = boundary
@@ -159,18 +159,19 @@ public struct ReconcileSession {
             previous = item.key
         }
         // Walk both sorted lists: want every key where theirs is newer or ours is missing.
-        var i = own.lowerBound
+        var mine = index.items(own).makeIterator()
+        var current = mine.next()
         for item in theirs {
-            while i < own.upperBound, ReplicaIndex.less(index.keys[i], item.key) { i += 1 }
-            if i < own.upperBound, index.keys[i] == item.key {
-                if index.versions[i] < item.version { reply.want.append(item.key) }
+            while let ours = current, ReplicaIndex.less(ours.key, item.key) { current = mine.next() }
+            if let ours = current, ours.key == item.key {
+                if ours.version < item.version { reply.want.append(item.key) }
             } else {
                 reply.want.append(item.key)
             }
         }
         if !reply.want.isEmpty { sawDifference = true }
         if wantsReply {
-            if own.count != theirs.count || !zip(own, theirs).allSatisfy({ index.keys[$0] == $1.key && index.versions[$0] == $1.version }) {
+            if own.count != theirs.count || !zip(index.items(own), theirs).allSatisfy({ $0 == $1 }) {
                 sawDifference = true
                 guard listedInReply + own.count <= limits.maxIDsPerReply else {
                     // Too many to list here: answer with the fingerprint and let the peer split.
@@ -178,7 +179,7 @@ public struct ReconcileSession {
                     return
                 }
                 listedInReply += own.count
-                reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(own.map(index.item), reply: false)))
+                reply.ranges.append(.init(lower: range.lower, upper: range.upper, payload: .ids(Array(index.items(own)), reply: false)))
             }
         }
     }

@@ -69,9 +69,11 @@ public final class SyncEngine {
     /// Remote writes that changed the replica, and those that lost to a newer version.
     public private(set) var remoteApplied = 0
     public private(set) var remoteSuperseded = 0
-    /// Counts commits that changed the replica: the reconcile index is rebuilt when it moves.
+    /// Counts commits that changed the replica.
     public private(set) var generation = 0
-    private var cachedIndex: (generation: Int, index: ReplicaIndex)?
+    /// The reconcile index: built from the store when first asked for, then kept up to date
+    /// by every commit (issue 15: rebuilding it after each write cost 1.6 s at a million keys).
+    private var reconcileIndex: ReplicaIndex?
 
     /// A remote version more than this far ahead of our wall clock is refused, and a node this
     /// far ahead of its peers' median clock refuses local writes (`--max-clock-skew`).
@@ -288,6 +290,10 @@ public final class SyncEngine {
         let local = batch.map(\.entry)
         do {
             let changed = try store.apply(local + remote)
+            // The entries the store applied (one per key) go into the index before any
+            // completion or notification runs, so that what those ask of it includes this
+            // commit. Keys as the UTF-8 bytes the store holds, as `versions()` gives them.
+            for entry in changed { reconcileIndex?.insert(ItemID(key: Array(entry.key.utf8), version: entry.version), hash: SHA256.hash) }
             commits += 1
             localWrites += batch.count
             let deliveries = local.isEmpty ? [] : (publishLocal?(local) ?? Array(repeating: .localOnly, count: local.count))
@@ -308,14 +314,16 @@ public final class SyncEngine {
         }
     }
 
-    /// A snapshot of every key's version for reconciliation, rebuilt only after a change.
+    /// A snapshot of every key's version for reconciliation. Built from the store on the
+    /// first call only (O(n)); after that each commit updates it in O(log n) per entry, so
+    /// this costs nothing more than the commit of staged writes.
     func replicaIndex() throws(StoreError) -> ReplicaIndex {
         commitStaged()
-        if let cached = cachedIndex, cached.generation == generation { return cached.index }
+        if let reconcileIndex { return reconcileIndex }
         let items = try store.versions().map { ItemID(key: $0.key, version: $0.version) }
-        let index = ReplicaIndex(sortedItems: items, hash: SHA256.hash)
-        cachedIndex = (generation, index)
-        return index
+        let built = ReplicaIndex(sortedItems: items, hash: SHA256.hash)
+        reconcileIndex = built
+        return built
     }
 
     /// Writes received by reconciliation: the same checks as gossip (limits, then the clock

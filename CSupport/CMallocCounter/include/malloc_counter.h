@@ -9,4 +9,8 @@
 /// Allocation calls (malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) so far.
 uint64_t cmalloc_counter_allocations(void);
 
+/// Bytes of heap in use (glibc's mallinfo2: chunks handed out, mmapped ones included), the
+/// live size of what a benchmark built, which RSS overstates once freed chunks stay mapped.
+uint64_t cmalloc_counter_bytes_in_use(void);
+
 #endif

@@ -25,6 +25,9 @@ import P2PCrypto
 //       one Noise+yamux stream in memory, both directions, beside ChaCha20-Poly1305 (BytePath.swift).
 //   p2p-sync-bench udp [--datagrams N] [--bytes B] [--window W]
 //       loopback datagrams per second through the Reactor's UDPSocket, without and with GSO (UDP.swift).
+//   p2p-sync-bench index [--keys N] [--seed X]
+//       the reconcile index at N keys: build, memory per key, a write then a digest, a range's
+//       fingerprint (ReplicaIndexBench.swift).
 // Each prints one JSON line per measurement.
 
 func monotonicSeconds() -> Double {
@@ -243,6 +246,7 @@ case "tcp": tcpBench(options(arguments[1...]))
 case "crypto": cryptoBench(options(arguments[1...]))
 case "bytepath": bytePathBench(options(arguments[1...]))
 case "udp": udpBench(options(arguments[1...]))
+case "index": indexBench(options(arguments[1...]))
 default:
-    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F] [--first-key K] [--value-tag T] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] [--sealed 1] | crypto [--milliseconds N] | bytepath [--megabytes N] [--chunk-kib K] [--chacha-milliseconds M] | udp [--datagrams N] [--bytes B] [--window W]")
+    fail("usage: p2p-sync-bench control SOCKET [--count N] [--pipeline K] [--runs R] [--value-bytes B] [--stride S] [--first-run F] [--first-key K] [--value-tag T] | connect SOCKET MULTIADDR [--count N] | gossip --sockets S1,S2,... [--writes N] [--interval-ms M] [--seed X] | replicate --sockets S1,S2,... [--writes N] [--pipeline K] [--rss-pids P1,...] | tcp [--bytes N] [--sealed 1] | crypto [--milliseconds N] | bytepath [--megabytes N] [--chunk-kib K] [--chacha-milliseconds M] | udp [--datagrams N] [--bytes B] [--window W] | index [--keys N] [--seed X]")
 }
