@@ -26,12 +26,7 @@ struct Import: ParsableCommand {
         do { bytes = try ImportInput.read(file) } catch { throw ImportFailure(message: "\(error)") }
         let lines: [ImportLine]
         do { lines = try ImportInput.parse(bytes) } catch { throw ImportFailure(message: "\(error); nothing was imported") }
-        guard let path = globals.controlPath() else { throw ImportFailure(message: "no control socket: set --control, --data-dir, P2P_SYNC_HOME or HOME") }
-        let client: ControlClient
-        do { client = try ControlClient(path: path) } catch {
-            Console.error("p2p-syncctl: \(error)\n")
-            throw ExitCode(ExitStatus.noDaemon)
-        }
+        let client = try ImportFailure.client(globals)
         var progress = Progress(total: lines.count, verb: "importing")
         var written = 0, deleted = 0, start = 0
         while start < lines.count {
@@ -90,12 +85,7 @@ struct Export: ParsableCommand {
     static let pageSize = 10_000
 
     func run() throws {
-        guard let path = globals.controlPath() else { throw ImportFailure(message: "no control socket: set --control, --data-dir, P2P_SYNC_HOME or HOME") }
-        let client: ControlClient
-        do { client = try ControlClient(path: path) } catch {
-            Console.error("p2p-syncctl: \(error)\n")
-            throw ExitCode(ExitStatus.noDaemon)
-        }
+        let client = try ImportFailure.client(globals)
         var after: String?
         var count = 0
         var progress = Progress(total: nil, verb: "exporting")
@@ -131,6 +121,15 @@ struct Export: ParsableCommand {
 struct ImportFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
+
+    /// A connection to the daemon, or exit status 3 with why there is none.
+    static func client(_ globals: GlobalOptions) throws -> ControlClient {
+        guard let path = globals.controlPath() else { throw ImportFailure(message: "no control socket: set --control, --data-dir, P2P_SYNC_HOME or HOME") }
+        do { return try ControlClient(path: path) } catch {
+            Console.error("p2p-syncctl: \(error)\n")
+            throw ExitCode(ExitStatus.noDaemon)
+        }
+    }
 }
 
 /// One checked line of an import.
