@@ -69,8 +69,6 @@ public final class SyncEngine {
     /// Remote writes that changed the replica, and those that lost to a newer version.
     public private(set) var remoteApplied = 0
     public private(set) var remoteSuperseded = 0
-    /// Counts commits that changed the replica.
-    public private(set) var generation = 0
     /// The reconcile index: built from the store when first asked for, then kept up to date
     /// by every commit (issue 15: rebuilding it after each write cost 1.6 s at a million keys).
     private var reconcileIndex: ReplicaIndex?
@@ -300,7 +298,6 @@ public final class SyncEngine {
             for (index, item) in batch.enumerated() {
                 item.completion(.success(CommittedWrite(entry: item.entry, delivery: index < deliveries.count ? deliveries[index] : .localOnly)))
             }
-            if !changed.isEmpty { generation += 1 }
             let localSet = Set(local)
             for entry in changed {
                 let source: ChangeSource = localSet.contains(entry) ? .local : .remote
