@@ -335,6 +335,14 @@ final class PeerManager {
             if let peer = connection.remotePeer, connections.values.contains(where: { $0.remotePeer == peer }) { return }
             scheduleRedial(connection.address, error: reason)
         }
+        // The connection to a kept peer may have come another way (a QUIC dial from the DHT won
+        // the race, an inbound one): its close must still redial the peer's kept addresses, or
+        // nobody does (PartitionTests in CI: the 1-2 link stayed down after healing).
+        if let peer = connection.remotePeer, !isConnectedOrDialing(peer) {
+            for (address, target) in targets where address != connection.address && address.peerID == peer && target.timer == nil {
+                scheduleRedial(address, error: reason)
+            }
+        }
     }
 
     /// Exponential back-off with jitter, 1 s up to 60 s (DESIGN.md section 5).

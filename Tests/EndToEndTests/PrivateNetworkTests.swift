@@ -77,9 +77,8 @@ struct PrivateNetworkTests {
         #expect(doctor.contains("OK   private network: swarm key \(keyID)"), "\(doctor)")
         #expect(doctor.contains("FAIL private network:") && doctor.contains("refused"), "\(doctor)")
         #expect(doctor.contains("same swarm.key"), "\(doctor)")
-        // The open node's doctor suggests the key too.
-        let openDoctor = try Self.doctorLines(open)
-        #expect(openDoctor.contains("swarm.key"), "\(openDoctor)")
+        // (The open node's own view depends on timing: it may see our close before our bytes, so
+        // its doctor is not checked here; Doctor.advice covers the multistream case.)
         // One log line per refusing host per minute, however many attempts.
         let logged = daemonA.stderr.components(separatedBy: "refused the connection").count - 1
         #expect(logged == 1, "\(daemonA.stderr)")
