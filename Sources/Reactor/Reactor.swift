@@ -55,6 +55,9 @@ public final class Reactor {
     /// The time at the start of the current loop turn (CLOCK_MONOTONIC).
     public private(set) var now: Instant
 
+    /// How long the turns have taken (the work between two waits).
+    public private(set) var turnStatistics = TurnStatistics()
+
     /// Called on the loop thread after a `Waker` woke the loop.
     public var onWake: (() -> Void)?
 
@@ -101,14 +104,19 @@ public final class Reactor {
     /// A `stop()` before `run()` makes it return at once.
     public func run() throws(ReactorError) {
         defer { stopRequested = false }
+        // The first turn starts when the first wait returns: set-up before `run()` is not a turn.
+        var turnStarted: Instant?
         while !stopRequested {
             for callback in beforeSleepCallbacks {
                 callback()
                 if stopRequested { return }
             }
-            now = .now()
+            let turnEnded = Instant.now()
+            if let turnStarted { turnStatistics.record(started: turnStarted, ended: turnEnded) }
+            now = turnEnded
             let count = try wait(timeoutMilliseconds: timeoutToNextTimer())
             now = .now()
+            turnStarted = now
             for index in 0 ..< count {
                 let event = (eventBuffer + index * eventSize).assumingMemoryBound(to: epoll_event.self)
                 dispatch(events: csync_epoll_event_events(event), data: csync_epoll_event_data(event))

@@ -6,7 +6,9 @@ import Wire
 /// ```
 /// message Message { repeated Range range = 1; repeated bytes want = 2; repeated Entry entry = 3;
 ///                   optional bool more = 4; optional bool done = 5;
-///                   repeated bytes origin = 6;  /* the origins that items refer to by index */ }
+///                   repeated bytes origin = 6;  /* the origins that items refer to by index */
+///                   optional uint32 ack = 7;    /* streamed messages received since the last ack */
+///                   optional bool streamed = 8; /* entries only, not a turn: answered by an ack */ }
 /// message Range   { optional bytes lower = 1 /* absent: where the previous range ended */;
 ///                   optional bytes upper = 2 /* absent: end of keys */;
 ///                   optional uint32 kind = 3 /* 0 (default) fingerprint, 1 ids */; optional fixed64 sum = 4;
@@ -19,8 +21,11 @@ import Wire
 /// index in the message's origin table, since a sync group has few writers.
 /// ```
 /// message Entry   { optional bytes key = 1; optional bytes value = 2 /* absent: tombstone */;
-///                   optional uint64 ms = 3; optional uint32 counter = 4; optional bytes origin = 5; }
+///                   optional uint64 ms = 3; optional uint32 counter = 4; optional bytes origin = 5;
+///                   optional uint32 origin_index = 6; /* instead of origin: the message's table */ }
 /// ```
+/// Entries name their origin by index too (a streamed catch-up carries a million of them: the
+/// 38-byte peer ID in each was 40% of the bytes); `origin` is still read.
 public struct ReconcileMessage: Equatable, Sendable {
     public enum Payload: Equatable, Sendable {
         /// "My items in this range have this fingerprint."
@@ -51,6 +56,11 @@ public struct ReconcileMessage: Equatable, Sendable {
     public var more = false
     /// The sender has nothing left to say; the session is over.
     public var done = false
+    /// A streamed message: entries only, outside the turns (a bulk push of a range the peer
+    /// lacks). The receiver applies them and answers with an `ack`, nothing else.
+    public var streamed = false
+    /// How many streamed messages this acknowledges; an ack carries nothing else.
+    public var ack: UInt32 = 0
 
     public init(ranges: [RangeItem] = [], want: [[UInt8]] = [], entries: [Entry] = [], more: Bool = false, done: Bool = false) {
         self.ranges = ranges
@@ -60,7 +70,21 @@ public struct ReconcileMessage: Equatable, Sendable {
         self.done = done
     }
 
-    public var isEmpty: Bool { ranges.isEmpty && want.isEmpty && entries.isEmpty && !more }
+    /// A streamed message carrying `entries`.
+    public static func streamed(_ entries: [Entry]) -> ReconcileMessage {
+        var message = ReconcileMessage(entries: entries)
+        message.streamed = true
+        return message
+    }
+
+    /// The acknowledgement of `count` streamed messages.
+    public static func ack(_ count: UInt32) -> ReconcileMessage {
+        var message = ReconcileMessage()
+        message.ack = count
+        return message
+    }
+
+    public var isEmpty: Bool { ranges.isEmpty && want.isEmpty && entries.isEmpty && !more && !streamed && ack == 0 }
 
     public func encoded() -> [UInt8] {
         var w = ProtobufWriter()
@@ -84,13 +108,7 @@ public struct ReconcileMessage: Equatable, Sendable {
                     i.bytesField(1, id.key)
                     i.varintField(2, id.version.hlc.physicalMillis)
                     i.varintField(3, UInt64(id.version.hlc.logical))
-                    let index: Int
-                    if let known = originIndex[id.version.origin] { index = known } else {
-                        index = origins.count
-                        originIndex[id.version.origin] = index
-                        origins.append(id.version.origin)
-                    }
-                    i.varintField(5, UInt64(index))
+                    i.varintField(5, UInt64(index(of: id.version.origin, &origins, &originIndex)))
                     m.bytesField(6, i.bytes)
                 }
                 if reply { m.varintField(7, 1) }
@@ -104,30 +122,48 @@ public struct ReconcileMessage: Equatable, Sendable {
             if let value = e.value { m.bytesField(2, Array(value.utf8)) }
             m.varintField(3, e.version.hlc.physicalMillis)
             m.varintField(4, UInt64(e.version.hlc.logical))
-            m.bytesField(5, e.version.origin)
+            m.varintField(6, UInt64(index(of: e.version.origin, &origins, &originIndex)))
             w.bytesField(3, m.bytes)
         }
         if more { w.varintField(4, 1) }
         if done { w.varintField(5, 1) }
         for origin in origins { w.bytesField(6, origin) }
+        if ack > 0 { w.varintField(7, UInt64(ack)) }
+        if streamed { w.varintField(8, 1) }
         return w.bytes
+    }
+
+    /// `origin`'s place in the message's origin table, added if new.
+    private func index(of origin: [UInt8], _ origins: inout [[UInt8]], _ indices: inout [[UInt8]: Int]) -> Int {
+        if origins.last == origin { return origins.count - 1 }
+        if let known = indices[origin] { return known }
+        origins.append(origin)
+        indices[origin] = origins.count - 1
+        return origins.count - 1
     }
 
     public init(decoding bytes: [UInt8]) throws(ReconcileError) {
         var rawRanges: [[UInt8]] = []
+        var rawEntries: [[UInt8]] = []
         var origins: [[UInt8]] = []
         try Fields.each(bytes) { (field: UInt64, value: ProtobufValue) throws(ReconcileError) in
             switch (field, value) {
             case (1, .bytes(let b)): rawRanges.append(b)
             case (2, .bytes(let b)): want.append(b)
-            case (3, .bytes(let b)): entries.append(try Self.entry(b))
+            case (3, .bytes(let b)): rawEntries.append(b)
             case (4, .varint(let v)): more = v != 0
             case (5, .varint(let v)): done = v != 0
             case (6, .bytes(let b)): origins.append(b)
-            case (1...6, _): throw .malformed("field \(field) has the wrong wire type")
+            case (7, .varint(let v)):
+                guard v <= UInt64(UInt32.max) else { throw .malformed("ack of \(v) messages") }
+                ack = UInt32(v)
+            case (8, .varint(let v)): streamed = v != 0
+            case (1...8, _): throw .malformed("field \(field) has the wrong wire type")
             default: break
             }
         }
+        entries.reserveCapacity(rawEntries.count)
+        for raw in rawEntries { entries.append(try Self.entry(raw, origins: origins)) }
         var previousUpper: [UInt8]? = []
         for raw in rawRanges {
             let range = try Self.range(raw, origins: origins, previousUpper: previousUpper)
@@ -183,7 +219,7 @@ public struct ReconcileMessage: Equatable, Sendable {
         return ItemID(key: key, version: Version(hlc: HLC(physicalMillis: ms, logical: UInt32(counter)), origin: origin))
     }
 
-    private static func entry(_ bytes: [UInt8]) throws(ReconcileError) -> Entry {
+    private static func entry(_ bytes: [UInt8], origins: [[UInt8]]) throws(ReconcileError) -> Entry {
         var key: [UInt8] = [], value: [UInt8]?, ms: UInt64 = 0, counter: UInt64 = 0, origin: [UInt8] = []
         try Fields.each(bytes) { (field: UInt64, v: ProtobufValue) throws(ReconcileError) in
             switch (field, v) {
@@ -192,7 +228,10 @@ public struct ReconcileMessage: Equatable, Sendable {
             case (3, .varint(let x)): ms = x
             case (4, .varint(let x)): counter = x
             case (5, .bytes(let b)): origin = b
-            case (1...5, _): throw .malformed("entry field \(field) has the wrong wire type")
+            case (6, .varint(let x)):
+                guard x < UInt64(origins.count) else { throw .malformed("entry refers to origin \(x) of \(origins.count)") }
+                origin = origins[Int(x)]
+            case (1...6, _): throw .malformed("entry field \(field) has the wrong wire type")
             default: break
             }
         }
@@ -220,6 +259,8 @@ public enum ReconcileError: Error, Equatable, Sendable, CustomStringConvertible 
     case outOfOrder(String)
     case limit(String)
     case protocolViolation(String)
+    /// Our side failed (the store could not be read): not the peer's fault.
+    case local(String)
 
     public var description: String {
         switch self {
@@ -227,6 +268,7 @@ public enum ReconcileError: Error, Equatable, Sendable, CustomStringConvertible 
         case .outOfOrder(let why): "reconcile ranges out of order: \(why)"
         case .limit(let why): "reconcile limit reached: \(why)"
         case .protocolViolation(let why): "reconcile protocol violation: \(why)"
+        case .local(let why): "reconcile failed here: \(why)"
         }
     }
 }

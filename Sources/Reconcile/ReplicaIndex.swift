@@ -58,6 +58,19 @@ public struct ReplicaIndex: Sendable {
         tree.insert(key: item.key, version: item.version, fingerprint: ReplicaIndex.fingerprint(of: item, hash: hash))
     }
 
+    /// Adds or replaces every item of `items`, in any order with no key twice, as one batch
+    /// (see `ReplicaTree.insert(sortedBatch:)`).
+    public mutating func insert<Items: Sequence>(contentsOf items: Items, hash: ([UInt8]) -> [UInt8]) where Items.Element == ItemID {
+        var batch = items.map { (item: $0, fingerprint: ReplicaIndex.fingerprint(of: $0, hash: hash)) }
+        batch.sort { ReplicaIndex.less($0.item.key, $1.item.key) }
+        tree.insert(sortedBatch: batch)
+    }
+
+    /// Adds or replaces `items`, which must be sorted by key bytes with no key twice.
+    public mutating func insert(sortedItems items: [ItemID], hash: ([UInt8]) -> [UInt8]) {
+        tree.insert(sortedBatch: items.map { (item: $0, fingerprint: ReplicaIndex.fingerprint(of: $0, hash: hash)) })
+    }
+
     /// This snapshot with `item` added or replaced; this one is unchanged.
     public func inserting(_ item: ItemID, hash: ([UInt8]) -> [UInt8]) -> ReplicaIndex {
         var next = self

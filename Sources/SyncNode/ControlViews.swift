@@ -86,6 +86,23 @@ extension Node {
             "dht": dhtStatusJSON(),
             "quic": quicStatusJSON(),
             "network": networkStatusJSON(),
+            "loop": loopStatusJSON(),
+        ]
+    }
+
+    /// The event loop's turns: how many, how many took 10 ms or more (20 ms or more), the
+    /// longest, and the slowest few with how long ago they ended.
+    func loopStatusJSON() -> JSON {
+        let stats = reactor.turnStatistics
+        let now = reactor.now
+        return [
+            "turns": .int(stats.turns),
+            "over_10ms": .int(stats.slow),
+            "over_20ms": .int(stats.verySlow),
+            "longest_ms": .double(stats.longest.milliseconds),
+            "slowest": .array(stats.slowest.map {
+                ["ms": .double($0.duration.milliseconds), "seconds_ago": .double(now.duration(since: $0.ended).milliseconds / 1000)]
+            }),
         ]
     }
 

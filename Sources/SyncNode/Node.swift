@@ -484,14 +484,18 @@ public final class Node {
         case .doctor:
             session.send(.success(id: id, result: doctorReport()))
         case .digest(let prefix):
-            do {
-                let index = try engine.replicaIndex()
-                let lower = Array((prefix ?? "").utf8)
-                let fingerprint = index.fingerprint(lower, Store.upperBound(forPrefix: lower))
-                session.send(.success(id: id, result: ["digest": .string(fingerprint.description), "items": .int(Int(fingerprint.count)),
-                                                       "prefix": .string(prefix ?? "")]))
-            } catch {
-                fail(Node.code(for: error), "\(error)")
+            // Answered once the index is built (at start it is built in slices, a few seconds
+            // at a million keys, while the node goes on serving).
+            core.reconcile.withReplicaIndex { result in
+                switch result {
+                case .success(let index):
+                    let lower = Array((prefix ?? "").utf8)
+                    let fingerprint = index.fingerprint(lower, Store.upperBound(forPrefix: lower))
+                    session.send(.success(id: id, result: ["digest": .string(fingerprint.description), "items": .int(Int(fingerprint.count)),
+                                                           "prefix": .string(prefix ?? "")]))
+                case .failure(let error):
+                    session.send(.failure(ControlError(Node.code(for: error), "\(error)", id: id)))
+                }
             }
         case .dht, .dhtFindPeer, .dhtProviders, .dhtPut, .dhtGet:
             handleDHT(request.command, id: id, session: session)

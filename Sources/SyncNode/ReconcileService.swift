@@ -33,6 +33,8 @@ final class ReconcileService {
         let started: Instant
         var bytesSent = 0
         var bytesReceived = 0
+        /// A turn that sends the next streamed message is scheduled.
+        var pumpScheduled = false
     }
 
     static let interval: Duration = .seconds(30)
@@ -58,6 +60,36 @@ final class ReconcileService {
         self.logger = logger
         self.peers = peers
         schedule()
+        // The index is built at start, a slice per loop turn, so that neither the first
+        // session nor the first `digest` holds the loop for the whole store (issue 15).
+        engine.startIndexBuild()
+        driveIndexBuild()
+    }
+
+    /// Streams opened before the index was ready: their frames wait here (a few at most:
+    /// the initiator sends one and waits for our answer).
+    private struct Waiting {
+        let connection: PeerConnection
+        let initiator: Bool
+        var frames: [[UInt8]] = []
+    }
+    private var waiting: [Key: Waiting] = [:]
+    private var drivingIndexBuild = false
+
+    private func driveIndexBuild() {
+        guard !drivingIndexBuild else { return }
+        drivingIndexBuild = true
+        loop.after(.zero) { [weak self] in
+            guard let self else { return }
+            self.drivingIndexBuild = false
+            if !self.engine.continueIndexBuild() { self.driveIndexBuild() }
+        }
+    }
+
+    /// Runs `body` with the replica index once it is built (at once when it is).
+    func withReplicaIndex(_ body: @escaping (Result<ReplicaIndex, StoreError>) -> Void) {
+        engine.withReplicaIndex(body)
+        if !engine.indexReady { driveIndexBuild() }
     }
 
     func stop() { if let timer { loop.cancel(timer) } }
@@ -94,13 +126,29 @@ final class ReconcileService {
 
     private func streamOpened(_ connection: PeerConnection, _ id: StreamID, initiator: Bool) {
         guard let peer = connection.remotePeer else { return connection.send(ReconcileHandler.Command.abort, onStream: id) }
-        if !initiator, running.values.filter({ $0.session.role == .responder }).count >= ReconcileService.maxResponders {
+        let responders = running.values.filter({ $0.session.role == .responder }).count + waiting.values.filter { !$0.initiator }.count
+        if !initiator, responders >= ReconcileService.maxResponders {
             logger.info("refusing a reconciliation from \(peer): \(ReconcileService.maxResponders) already running")
             return connection.send(ReconcileHandler.Command.abort, onStream: id)
         }
+        let key = Key(connection: connection.number, stream: id)
+        guard !engine.indexReady else { return start(key, connection, peer, initiator: initiator) }
+        // Still building the index: the session starts when it is done, with the frames that came.
+        waiting[key] = Waiting(connection: connection, initiator: initiator)
+        connection.syncing = true
+        withReplicaIndex { [weak self] _ in
+            guard let self, let parked = self.waiting.removeValue(forKey: key) else { return }
+            self.start(key, parked.connection, peer, initiator: parked.initiator)
+            for frame in parked.frames { self.frame(parked.connection, id, frame) }
+        }
+    }
+
+    private func start(_ key: Key, _ connection: PeerConnection, _ peer: PeerID, initiator: Bool) {
+        let id = key.stream
         let index: ReplicaIndex
         do { index = try engine.replicaIndex() } catch {
             logger.error("cannot reconcile with \(peer): \(error)")
+            if !running.values.contains(where: { $0.connection === connection }) { connection.syncing = false }
             return connection.send(ReconcileHandler.Command.abort, onStream: id)
         }
         var state = Running(session: ReconcileSession(role: initiator ? .initiator : .responder, index: index),
@@ -111,13 +159,19 @@ final class ReconcileService {
             state.bytesSent += first.count
             connection.send(ReconcileHandler.Command.send(first), onStream: id)
         }
-        running[Key(connection: connection.number, stream: id)] = state
+        running[key] = state
         logger.debug("reconciling with \(peer) (\(initiator ? "we started" : "it started"); \(index.count) items here)")
     }
 
     private func frame(_ connection: PeerConnection, _ id: StreamID, _ bytes: [UInt8]) {
         let key = Key(connection: connection.number, stream: id)
-        guard var state = running[key] else { return connection.send(ReconcileHandler.Command.abort, onStream: id) }
+        // Taken out of the table while it changes: a copy left behind would make every change
+        // to the session's queues copy them whole (at 1,000,000 keys, most of a catch-up).
+        guard var state = running.removeValue(forKey: key) else {
+            if waiting[key] != nil, waiting[key]!.frames.count < 4 { return waiting[key]!.frames.append(bytes) }
+            waiting[key] = nil
+            return connection.send(ReconcileHandler.Command.abort, onStream: id)
+        }
         state.bytesReceived += bytes.count + 4
         do {
             let message = try ReconcileMessage(decoding: bytes)
@@ -129,26 +183,61 @@ final class ReconcileService {
                     throw ReconcileError.protocolViolation("refused entries: \(error)")
                 }
             }
-            if let reply = output.send {
-                let encoded = reply.encoded()
-                state.bytesSent += encoded.count + 4
-                connection.send(ReconcileHandler.Command.send(encoded), onStream: id)
-            }
+            if let reply = output.send { send(reply, &state, id) }
             running[key] = state
             if output.finished {
                 connection.send(ReconcileHandler.Command.finish, onStream: id)
                 end(key, error: nil)
+            } else if output.streaming {
+                schedulePump(key)
             }
         } catch {
             running[key] = state
-            logger.info("reconciliation with \(state.peer) cut off: \(error)")
-            connection.send(ReconcileHandler.Command.abort, onStream: id)
-            end(key, error: "\(error)")
+            fail(key, error)
         }
+    }
+
+    private func send(_ message: ReconcileMessage, _ state: inout Running, _ id: StreamID) {
+        let encoded = message.encoded()
+        state.bytesSent += encoded.count + 4
+        state.connection.send(ReconcileHandler.Command.send(encoded), onStream: id)
+    }
+
+    /// Sends the session's streamed messages one per loop turn: each is one page read from
+    /// the store, so no turn holds the loop for a whole range, and writes and other peers are
+    /// served between pages. The peer's acks restart it when the window is full.
+    private func schedulePump(_ key: Key) {
+        guard running[key]?.pumpScheduled == false else { return }
+        running[key]?.pumpScheduled = true
+        loop.after(.zero) { [weak self] in self?.pumpStream(key) }
+    }
+
+    private func pumpStream(_ key: Key) {
+        guard var state = running.removeValue(forKey: key) else { return }
+        state.pumpScheduled = false
+        do {
+            let message = try state.session.nextStreamed { [engine] lower, upper, limit, maxBytes in
+                try? engine.store.entries(from: lower, below: upper, limit: limit, maxBytes: maxBytes)
+            }
+            if let message { send(message, &state, key.stream) }
+            running[key] = state
+            if message != nil { schedulePump(key) }
+        } catch {
+            running[key] = state
+            fail(key, error)
+        }
+    }
+
+    private func fail(_ key: Key, _ error: any Error) {
+        guard let state = running[key] else { return }
+        logger.info("reconciliation with \(state.peer) cut off: \(error)")
+        state.connection.send(ReconcileHandler.Command.abort, onStream: key.stream)
+        end(key, error: "\(error)")
     }
 
     private func streamEnded(_ connection: PeerConnection, _ id: StreamID, reason: String?) {
         let key = Key(connection: connection.number, stream: id)
+        waiting[key] = nil
         guard let state = running[key] else { return }
         end(key, error: state.session.finished ? nil : (reason ?? "the peer closed the stream before the end"))
     }

@@ -112,19 +112,23 @@ struct SQLiteStatement {
 
     /// Binds UTF-8 text with its exact length, so a NUL inside a key survives.
     func bind(_ index: Int32, text: String) {
-        bind(index, textBytes: Array(text.utf8))
+        // A native string's UTF-8 is read in place (no array per bind).
+        var text = text
+        text.withUTF8 { bind(index, textBuffer: $0) }
     }
 
     /// Binds bytes as TEXT. Used for prefix bounds, which need not be valid UTF-8: TEXT
     /// compares with memcmp under the default BINARY collation.
     func bind(_ index: Int32, textBytes bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            // An empty array may have no base address, and a NULL pointer would bind SQL NULL
-            // rather than "" (an empty value is live, not a tombstone).
-            let empty: StaticString = ""
-            let base = buffer.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(empty.utf8Start)
-            _ = sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), SQLiteStatement.transient)
-        }
+        bytes.withUnsafeBufferPointer { bind(index, textBuffer: $0) }
+    }
+
+    private func bind(_ index: Int32, textBuffer buffer: UnsafeBufferPointer<UInt8>) {
+        // An empty buffer may have no base address, and a NULL pointer would bind SQL NULL
+        // rather than "" (an empty value is live, not a tombstone).
+        let empty: StaticString = ""
+        let base = buffer.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(empty.utf8Start)
+        _ = sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), SQLiteStatement.transient)
     }
 
     func bind(_ index: Int32, blob bytes: [UInt8]) {

@@ -40,6 +40,7 @@ extension HumanFormat {
         if let clock = take("clock") { lines.append("clock: " + clockLine(clock)) }
         if let dht = take("dht") { lines.append("dht: " + dhtLine(dht)) }
         if let quic = take("quic") { lines.append("quic: " + quicLine(quic)) }
+        if let loop = take("loop") { lines.append("loop: " + loopLine(loop)) }
         // Whatever else the daemon sends, in a stable order.
         for key in rest.keys.sorted() { lines.append("\(label(key)): \(text(rest[key]!))") }
         return lines.map { $0 + "\n" }.joined()
@@ -57,6 +58,29 @@ extension HumanFormat {
         }
         if let last = n.removeValue(forKey: "last_refused")?.stringValue { line += " (last: \(last))" }
         return ([line] + pairs(n)).joined(separator: ", ")
+    }
+
+    /// `120,345 turns, 3 of 10 ms or more (1 of 20 ms or more), longest 24.1 ms; slowest: 24.1 ms 12 s ago, ...`
+    static func loopLine(_ json: JSON) -> String {
+        guard var l = json.objectValue else { return text(json) }
+        var line = "\(l.removeValue(forKey: "turns")?.intValue ?? 0) turns"
+        if let slow = l.removeValue(forKey: "over_10ms")?.intValue {
+            line += ", \(slow) of 10 ms or more"
+            if let verySlow = l.removeValue(forKey: "over_20ms")?.intValue { line += " (\(verySlow) of 20 ms or more)" }
+        }
+        if let longest = l.removeValue(forKey: "longest_ms")?.doubleValue { line += ", longest \(milliseconds(longest))" }
+        if let slowest = l.removeValue(forKey: "slowest")?.arrayValue, !slowest.isEmpty {
+            line += "; slowest: " + slowest.prefix(3).map { turn in
+                let ms = turn.objectValue?["ms"]?.doubleValue ?? 0
+                let ago = turn.objectValue?["seconds_ago"]?.doubleValue ?? 0
+                return "\(milliseconds(ms)) \(duration(Int64(ago.rounded()))) ago"
+            }.joined(separator: ", ")
+        }
+        return ([line] + pairs(l)).joined(separator: ", ")
+    }
+
+    static func milliseconds(_ ms: Double) -> String {
+        ms >= 100 ? "\(Int(ms.rounded())) ms" : String(format: "%.1f ms", ms)
     }
 
     /// `server mode, 12 peers in the routing table, bootstrap ok: ..., 4 group providers`

@@ -116,7 +116,17 @@ import TestSupport
             var snapshots: [(index: ReplicaIndex, items: [ItemID])] = []
             for _ in 0..<Int.random(in: 0...200, using: &random) {
                 switch Int.random(in: 0..<100, using: &random) {
-                case 0..<55:
+                case 0..<6:
+                    // A batch, as a commit inserts it: new keys and keys already there, no key twice.
+                    var batch: [[UInt8]: Version] = [:]
+                    for _ in 0..<Int.random(in: 0...60, using: &random) {
+                        let key = Bool.random(using: &random) ? replica.anyKey(&random) ?? [] : Self.key(&random, maxLength: maxLength)
+                        batch[key] = Self.version(&random)
+                    }
+                    let items = batch.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { ItemID(key: $0, version: batch[$0]!) }
+                    index.insert(contentsOf: items.shuffled(using: &random), hash: SHA256.hash)
+                    for item in items { replica.set(item.key, item.version) }
+                case 6..<55:
                     // A new key, or by chance one already there.
                     let item = ItemID(key: Self.key(&random, maxLength: maxLength), version: Self.version(&random))
                     index.insert(item, hash: SHA256.hash)
@@ -165,6 +175,38 @@ import TestSupport
         #expect(tree.fingerprint == (0..<n).map(Self.fakeFingerprint).reduce(.empty, +))
         #expect(tree.rank(of: Self.bigEndian(n / 3)) == n / 3)
         #expect(Array(tree.items(n / 2..<(n / 2 + 3)).map(\.key)) == (n / 2..<(n / 2 + 3)).map(Self.bigEndian))
+    }
+
+    /// Batches of every proportion to the tree (one item into 100,000, 100,000 into one,
+    /// interleaved or all on one side): the union keeps order, sums and balance.
+    @Test(arguments: [(1, 100_000), (100_000, 1), (5_000, 100_000), (100_000, 5_000), (3, 7)])
+    func batchesOfAnySizeKeepTheTreeBalanced(batchSize: Int, treeSize: Int) {
+        let version = Version(hlc: HLC(physicalMillis: 1, logical: 0), origin: Self.origins[0])
+        let newer = Version(hlc: HLC(physicalMillis: 2, logical: 0), origin: Self.origins[1])
+        for layout in ["interleaved", "below", "above"] {
+            // Tree keys are even numbers; batch keys odd (interleaved), or all below or above, plus
+            // every tenth batch item replaces a tree key.
+            var tree = ReplicaTree()
+            tree.insert(sortedBatch: (0..<treeSize).map { (ItemID(key: Self.bigEndian(4_000_000 + 2 * $0), version: version), Self.fakeFingerprint(4_000_000 + 2 * $0)) })
+            var expected = Dictionary(uniqueKeysWithValues: (0..<treeSize).map { (4_000_000 + 2 * $0, Self.fakeFingerprint(4_000_000 + 2 * $0)) })
+            let keys: [Int] = (0..<batchSize).map { i in
+                if i % 10 == 0 && i / 10 < treeSize { return 4_000_000 + 2 * (i / 10) }
+                switch layout {
+                case "interleaved": return 4_000_000 + 2 * (i * treeSize / batchSize) + 1
+                case "below": return i
+                default: return 9_000_000 + i
+                }
+            }
+            let batch = Array(Set(keys)).sorted().map { (item: ItemID(key: Self.bigEndian($0), version: newer), fingerprint: Self.fakeFingerprint($0 + 1)) }
+            tree.insert(sortedBatch: batch)
+            for entry in batch { expected[Int(entry.item.key.reduce(0) { $0 << 8 | UInt32($1) })] = entry.fingerprint }
+            #expect(tree.count == expected.count, "\(layout)")
+            #expect(tree.invariantViolation() == nil, "\(layout): \(tree.invariantViolation() ?? "")")
+            #expect(tree.height <= Self.heightBound(tree.count), "\(layout): height \(tree.height) for \(tree.count)")
+            #expect(tree.fingerprint == expected.values.reduce(.empty, +), "\(layout): sum")
+            let walked = tree.items(0..<tree.count).map { Int($0.key.reduce(0) { $0 << 8 | UInt32($1) }) }
+            #expect(walked == expected.keys.sorted(), "\(layout): order")
+        }
     }
 
     @Test func aSnapshotIsUnchangedByLaterWrites() {
