@@ -62,7 +62,10 @@ public struct ReplicaIndex: Sendable {
     /// (see `ReplicaTree.insert(sortedBatch:)`).
     public mutating func insert<Items: Sequence>(contentsOf items: Items, hash: ([UInt8]) -> [UInt8]) where Items.Element == ItemID {
         var batch = items.map { (item: $0, fingerprint: ReplicaIndex.fingerprint(of: $0, hash: hash)) }
-        batch.sort { ReplicaIndex.less($0.item.key, $1.item.key) }
+        // Often already in order (a streamed catch-up): check before sorting.
+        if !zip(batch, batch.dropFirst()).allSatisfy({ ReplicaIndex.less($0.item.key, $1.item.key) }) {
+            batch.sort { ReplicaIndex.less($0.item.key, $1.item.key) }
+        }
         tree.insert(sortedBatch: batch)
     }
 

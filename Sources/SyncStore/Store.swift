@@ -190,25 +190,41 @@ public final class Store {
             // Keyed by UTF-8 bytes, as SQLite keys are: String equality would merge "é" (NFC)
             // with "e\u{301}" (NFD), which are two different keys here.
             var written: [KeyBytes: (index: Int, version: Version)] = [:]
-            written.reserveCapacity(entries.count)
+            // A batch in strictly ascending key order (a streamed catch-up) has no key twice:
+            // no dictionary needed until a key breaks the order.
+            var ascending = true
+            var previous: [UInt8] = []
+            var changed = [Bool](repeating: false, count: entries.count)
             for (index, entry) in entries.enumerated() {
-                let keyBytes = KeyBytes(Array(entry.key.utf8))
+                let keyBytes = Array(entry.key.utf8)
+                if ascending, index > 0, !previous.lexicographicallyPrecedes(keyBytes) {
+                    // Out of order: from here on, remember every key written so far.
+                    ascending = false
+                    written.reserveCapacity(entries.count)
+                    for earlier in 0..<index where changed[earlier] {
+                        written[KeyBytes(Array(entries[earlier].key.utf8))] = (earlier, entries[earlier].version)
+                    }
+                }
                 // Not `??`: its autoclosure would widen the typed throw to `any Error`.
                 let current: Version?
-                if let earlier = written[keyBytes] {
+                if !ascending, let earlier = written[KeyBytes(keyBytes)] {
                     current = earlier.version
                 } else if let known {
-                    current = known(keyBytes.bytes)
+                    current = known(keyBytes)
                 } else {
                     current = try storedVersion(forKey: entry.key)
                 }
+                if ascending { previous = keyBytes }
                 if let current, entry.version <= current { continue }
                 try write(entry)
-                written[keyBytes] = (index, entry.version)
+                if ascending {
+                    changed[index] = true
+                } else {
+                    if let earlier = written.updateValue((index, entry.version), forKey: KeyBytes(keyBytes)) { changed[earlier.index] = false }
+                    changed[index] = true
+                }
             }
             try run(Store.sqlCommit, "commit")
-            var changed = [Bool](repeating: false, count: entries.count)
-            for winner in written.values { changed[winner.index] = true }
             return entries.indices.filter { changed[$0] }.map { entries[$0] }
         } catch {
             // If SQLite already rolled back (e.g. on SQLITE_FULL), ROLLBACK fails harmlessly.
