@@ -11,9 +11,9 @@ public struct LineFramer: Sendable {
         case tooLong(seen: Int)
     }
 
-    /// 1 MiB, DESIGN.md section 6. The largest request is an `add` with a 256 KiB value;
-    /// JSON escaping makes it longer on the wire, and 1 MiB leaves room for that.
-    public static let defaultMaxLineBytes = 1 << 20
+    /// 8 MiB, DESIGN.md section 6. The largest request is an `add` with a 1 MiB value, and
+    /// JSON escaping makes it up to 6 times longer on the wire (`\u0001` for a control byte).
+    public static let defaultMaxLineBytes = 8 << 20
 
     public let maxLineBytes: Int
     private var pending: [UInt8] = []

@@ -167,6 +167,7 @@ extension Node {
             "duplicates": .int(c.duplicates),
             "invalid": .int(c.invalid),
             "invalid_payloads": .int(gossip.invalidPayloads),
+            "announcements_received": .int(gossip.announcementsReceived),
             "ignored": .int(c.ignored),
             "forwarded": .int(c.forwarded),
             "sent_from_queue": .int(c.sentFromQueue),
@@ -199,6 +200,9 @@ extension Node {
             "running": .int(reconcile.runningCount),
             "completed": .int(reconcile.completed),
             "failed": .int(reconcile.failed),
+            "announced_wanted": .int(reconcile.wantedCount),
+            "announced_fetched": .int(reconcile.fetchedAnnounced),
+            "announced_abandoned": .int(reconcile.abandonedAnnounced),
             "interval_seconds": .int(Int(ReconcileService.interval.components.seconds)),
             "peers": .object(Dictionary(uniqueKeysWithValues: reconcile.last.map { ($0.key.description, $0.value.json) })),
         ]

@@ -20,6 +20,12 @@ final class GossipService {
     private var heartbeatTimer: TimerID?
     /// Application-level refusals (bad JSON, invalid entries, clock), a subset of the router's `invalid`.
     private(set) var invalidPayloads = 0
+    /// A peer announced a write too large for gossip that is newer than ours: fetch it by
+    /// catch-up, from the connection the announcement came on first (ReconcileService.fetch).
+    var onAnnounced: ((WriteAnnouncement, PeerConnection) -> Void)?
+    /// Announcements received, and those that named a write newer than ours.
+    private(set) var announcementsReceived = 0
+    private(set) var announcementsWanted = 0
 
     init(topic: String, identity: Ed25519PrivateKey, loop: NodeLoop, engine: SyncEngine, logger: Logger, seed: UInt64,
          parameters: GossipsubParameters = GossipsubParameters()) {
@@ -69,17 +75,26 @@ final class GossipService {
     private func received(_ rpc: PubsubRPC, on connection: PeerConnection) {
         guard let peer = connection.remotePeer, connections[peer] === connection else { return }
         let events = router.receive(rpc, from: peer, now: now) { [unowned self] message, author in
-            self.validate(message, author: author)
+            self.validate(message, author: author, from: connection)
         }
         carry(events)
     }
 
     /// The application's check, which also stages the writes: the router calls it once per
     /// new, correctly signed message, and forwards the message only when it is accepted.
-    private func validate(_ message: PubsubMessage, author: PeerID) -> ValidationResult {
+    private func validate(_ message: PubsubMessage, author: PeerID, from connection: PeerConnection) -> ValidationResult {
         let entries: [Entry]
         do {
-            entries = try WriteMessage.decode(message.data, author: author)
+            switch try WriteMessage.decode(message.data, author: author) {
+            case .writes(let writes): entries = writes
+            case .announced(let announced):
+                // Forwarded whether or not we hold it yet: our peers fetch from whoever has it.
+                announcementsReceived += 1
+                if let held = engine.heldVersion(of: announced.key), held >= announced.version { return .accept }
+                announcementsWanted += 1
+                onAnnounced?(announced, connection)
+                return .accept
+            }
         } catch {
             invalidPayloads += 1
             return .reject("\(error)")
@@ -97,25 +112,34 @@ final class GossipService {
 
     // MARK: - Publishing
 
-    /// Publishes committed local writes, batched into as few messages as fit.
+    /// Publishes committed local writes, batched into as few messages as fit; a write too
+    /// large for a message is announced instead, and peers fetch it by catch-up.
     private func publish(_ entries: [Entry]) -> [WriteDelivery] {
         let (messages, tooLarge) = WriteMessage.batches(entries)
         // A local write's version is unique (our clock never repeats), so it names the write.
         var delivery: [Version: WriteDelivery] = [:]
         for (batch, data) in messages {
-            let outcome: WriteDelivery
-            do {
-                let (events, sentTo) = try router.publish(topic: topic, data: data, now: now)
-                carry(events)
-                outcome = sentTo > 0 ? .sent(peers: sentTo) : .queued
-            } catch {
-                logger.error("could not publish \(batch.count) writes: \(error)")
-                outcome = .localOnly
-            }
+            let outcome = publish(data, what: "\(batch.count) writes")
             for entry in batch { delivery[entry.version] = outcome }
         }
-        for entry in tooLarge { logger.error("write of \(entry.key) is too large to replicate") }
+        for entry in tooLarge {
+            switch publish(WriteMessage.announcement(entry), what: "the announcement of \(entry.key)") {
+            case .sent(let peers): delivery[entry.version] = .announced(peers: peers)
+            case let other: delivery[entry.version] = other
+            }
+        }
         return entries.map { delivery[$0.version] ?? .localOnly }
+    }
+
+    private func publish(_ data: [UInt8], what: String) -> WriteDelivery {
+        do {
+            let (events, sentTo) = try router.publish(topic: topic, data: data, now: now)
+            carry(events)
+            return sentTo > 0 ? .sent(peers: sentTo) : .queued
+        } catch {
+            logger.error("could not publish \(what): \(error)")
+            return .localOnly
+        }
     }
 
     // MARK: - Loop

@@ -349,7 +349,7 @@ public final class Node {
                     if case .object(var fields) = json {
                         fields["value"] = nil
                         fields["delivery"] = .string(write.delivery.text)
-                        if case .sent(let n) = write.delivery { fields["peers"] = .int(n) }
+                        if let n = write.delivery.peers { fields["peers"] = .int(n) }
                         json = .object(fields)
                     }
                     session.send(.success(id: id, result: json))
@@ -366,7 +366,7 @@ public final class Node {
                     if case .object(var fields) = json {
                         fields["existed"] = .bool(existed)
                         fields["delivery"] = .string(write.delivery.text)
-                        if case .sent(let n) = write.delivery { fields["peers"] = .int(n) }
+                        if let n = write.delivery.peers { fields["peers"] = .int(n) }
                         json = .object(fields)
                     }
                     session.send(.success(id: id, result: json))
@@ -382,7 +382,7 @@ public final class Node {
                     var peers = 0, queued = 0
                     for write in committed {
                         switch write.delivery {
-                        case .sent(let n): peers = max(peers, n)
+                        case .sent(let n), .announced(let n): peers = max(peers, n)
                         case .queued: queued += 1
                         default: break
                         }

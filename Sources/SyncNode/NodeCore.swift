@@ -49,6 +49,7 @@ final class NodeCore {
                              peers: { [unowned peers] in peers.connectedPeers })
         dht = DHTService(local: peerID, enabled: settings.enabled, serving: settings.serving, protocolID: settings.protocolID, topic: topic, loop: loop,
                          peers: peers, logger: sink.logger("dht"), random: random, wallNanos: wallNanos)
+        gossip.onAnnounced = { [unowned reconcile] announced, connection in reconcile.fetch(announced, from: connection) }
         peers.onEvent = { [unowned self] event in self.route(event) }
     }
 

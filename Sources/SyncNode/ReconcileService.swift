@@ -53,6 +53,22 @@ final class ReconcileService {
     private(set) var completed = 0
     private(set) var failed = 0
 
+    /// Writes announced on the topic (too large for gossip) that are newer than ours, by key
+    /// bytes: fetched by a session with a connection that announced them, tried again after
+    /// each session ends while they are missing (the announcer may still be fetching them).
+    private struct Wanted {
+        var version: Version
+        var sources: [PeerConnection]
+        var attempts = 0
+    }
+    private var wanted: [[UInt8]: Wanted] = [:]
+    var wantedCount: Int { wanted.count }
+    private var wantedCheckScheduled = false
+    /// Checks of a missing announced write before it is left to the periodic catch-up.
+    static let maxFetchAttempts = 30
+    private(set) var fetchedAnnounced = 0
+    private(set) var abandonedAnnounced = 0
+
     init(loop: NodeLoop, engine: SyncEngine, logger: Logger, random: NodeRandom, peers: @escaping () -> [PeerConnection]) {
         self.loop = loop
         self.random = random
@@ -113,6 +129,64 @@ final class ReconcileService {
     func start(with connection: PeerConnection) -> Bool {
         guard !running.values.contains(where: { $0.peer == connection.remotePeer }) else { return false }
         return connection.open(ReconcileHandler.key) != nil
+    }
+
+    /// A peer announced `announced`, newer than what we hold: runs a session with the
+    /// connection it came on (now, or when the one running with that peer ends).
+    func fetch(_ announced: WriteAnnouncement, from connection: PeerConnection) {
+        let key = Array(announced.key.utf8)
+        if var known = wanted[key] {
+            if announced.version > known.version { known.version = announced.version }
+            if !known.sources.contains(where: { $0 === connection }) { known.sources.append(connection) }
+            wanted[key] = known
+        } else {
+            wanted[key] = Wanted(version: announced.version, sources: [connection])
+        }
+        // Started on the next turn: this runs inside the connection's gossip event.
+        loop.after(.zero) { [weak self] in
+            guard let self else { return }
+            if connection.machine.isClosed || !self.start(with: connection) { self.scheduleWantedCheck() }
+        }
+    }
+
+    /// After a session: drops the wanted writes that arrived, and runs another session for
+    /// those still missing, with an announcer first, else any idle peer; a little later each
+    /// time, so that an announcer still fetching the write has it by then.
+    private func scheduleWantedCheck() {
+        guard !wanted.isEmpty, !wantedCheckScheduled else { return }
+        wantedCheckScheduled = true
+        let attempts = wanted.values.map(\.attempts).min() ?? 0
+        loop.after(.milliseconds(50 * Int64(min(attempts + 1, 20)))) { [weak self] in
+            guard let self else { return }
+            self.wantedCheckScheduled = false
+            self.checkWanted()
+        }
+    }
+
+    private func checkWanted() {
+        var starts: [PeerConnection] = []
+        for (key, var item) in wanted {
+            if let held = engine.heldVersion(of: String(decoding: key, as: UTF8.self)), held >= item.version {
+                wanted[key] = nil
+                fetchedAnnounced += 1
+                continue
+            }
+            item.attempts += 1
+            item.sources.removeAll { $0.machine.isClosed }
+            if item.attempts > ReconcileService.maxFetchAttempts {
+                logger.info("announced write of \(String(decoding: key, as: UTF8.self)) not fetched after \(item.attempts - 1) sessions; left to the periodic catch-up")
+                wanted[key] = nil
+                abandonedAnnounced += 1
+                continue
+            }
+            wanted[key] = item
+            let idle = item.sources.filter { c in !running.values.contains { $0.connection === c } }
+            let pick = random.element(of: idle.isEmpty ? peers().filter { c in !running.values.contains { $0.connection === c } } : idle)
+            if let pick, !starts.contains(where: { $0 === pick }) { starts.append(pick) }
+        }
+        let started = starts.filter { start(with: $0) }.count
+        // Nothing started and nothing runs whose end would look again: look again later.
+        if started == 0, running.isEmpty { scheduleWantedCheck() }
     }
 
     /// A report from a connection's reconcile handler.
@@ -252,6 +326,7 @@ final class ReconcileService {
                                     equal: error == nil && session.foundEqual, error: error)
         if error == nil { completed += 1 } else { failed += 1 }
         if !running.values.contains(where: { $0.connection === state.connection }) { state.connection.syncing = false }
+        scheduleWantedCheck()
         if error == nil {
             logger.debug("reconciled with \(state.peer): \(session.entriesSent) sent, \(session.entriesReceived) received, \(session.rounds) rounds")
         }

@@ -15,14 +15,25 @@ public struct CommittedWrite {
 public enum WriteDelivery: Equatable, Sendable {
     /// Sent to this many peers subscribed to the topic.
     case sent(peers: Int)
+    /// Too large for a gossip message: announced to this many peers, which fetch it by catch-up.
+    case announced(peers: Int)
     /// No peer subscribed to the topic yet: held and sent when one does.
     case queued
     /// Not replicated (no network service, e.g. in tests of the engine alone).
     case localOnly
 
+    /// The peers it went to, sent or announced.
+    var peers: Int? {
+        switch self {
+        case .sent(let n), .announced(let n): n
+        case .queued, .localOnly: nil
+        }
+    }
+
     var text: String {
         switch self {
         case .sent: "sent"
+        case .announced: "announced"
         case .queued: "queued"
         case .localOnly: "local"
         }
@@ -140,15 +151,9 @@ public final class SyncEngine {
             completion(.failure(error))
             return
         }
-        let entry = Entry(key: key, value: value, version: nextVersion())
-        let size = WriteMessage.json(entry).encoded().count
-        guard size <= WriteMessage.maxPublishedBytes - 12 else {
-            // DESIGN.md section 4: until catch-up can carry large writes, refuse rather than
-            // store a write that could never reach the other replicas.
-            completion(.failure(.invalidValue("this write is \(size) bytes as a gossip message; writes are replicated in messages of at most \(WriteMessage.maxPublishedBytes) bytes (values up to about 63 KiB of plain text)")))
-            return
-        }
-        stage(entry, completion)
+        // A write too large for one gossip message is announced and fetched by catch-up
+        // (GossipService.publish), so any valid value is accepted here.
+        stage(Entry(key: key, value: value, version: nextVersion()), completion)
     }
 
     /// Stages several puts and deletes (nil values) for one commit: all are checked first, and
@@ -168,13 +173,7 @@ public final class SyncEngine {
                 completion(.failure(.invalidValue("entry \(index) (\(write.key.prefix(64))): \(error)")))
                 return
             }
-            let entry = Entry(key: write.key, value: write.value, version: nextVersion())
-            let size = WriteMessage.json(entry).encoded().count
-            guard size <= WriteMessage.maxPublishedBytes - 12 else {
-                completion(.failure(.invalidValue("entry \(index) (\(write.key.prefix(64))): \(size) bytes as a gossip message; at most \(WriteMessage.maxPublishedBytes)")))
-                return
-            }
-            entries.append(entry)
+            entries.append(Entry(key: write.key, value: write.value, version: nextVersion()))
         }
         guard !entries.isEmpty else { return completion(.success([])) }
         // One commit holds them all (staging happens within this loop turn), so the results
@@ -404,6 +403,12 @@ public final class SyncEngine {
             guard !entry.version.origin.isEmpty else { throw .invalid("write of \(entry.key) has no origin") }
         }
         stageRemote(entries)
+    }
+
+    /// The version this replica holds for `key`, a deletion's included; nil if none.
+    func heldVersion(of key: String) -> Version? {
+        if let index = reconcileIndex { return index.version(of: Array(key.utf8)) }
+        return (try? store.entries(forKeys: [key]))?.first?.version
     }
 
     /// The live entry for `key`, or nil if absent or deleted.

@@ -7,7 +7,10 @@ import Wire
 /// {"Put":{"key":"k","value":"v","timestamp":"2026-11-25T12:00:00.123Z","hlc":"1764072000123:0","origin":"12D3KooW..."}}
 /// {"Delete":{"key":"k","timestamp":"...","hlc":"...","origin":"..."}}
 /// {"Batch":[{"Put":{...}},{"Delete":{...}}]}
+/// {"Announce":{"key":"k","hlc":"...","origin":"...","size":1048576}}
 /// ```
+/// `Announce` stands for a put too large for a gossip message (values up to 1 MiB, issue 15):
+/// it names the write, and a peer that holds an older version fetches it by catch-up.
 /// `timestamp` is what the seed's nodes send and read; `hlc` and `origin` carry our version.
 /// A write without them (a seed node's) gets its version from `timestamp` and the message's
 /// author. SPI `Fuzzing`: fuzz/Targets/WriteMessageFuzz feeds `decode` what a peer might publish.
@@ -17,6 +20,23 @@ import Wire
     static let maxPublishedBytes = 65536 - 512
     /// The largest message we accept (DESIGN.md section 6).
     static let maxReceivedBytes = 512 * 1024
+
+    /// An announcement of `entry`, whose value travels by catch-up.
+    static func announcement(_ entry: Entry) -> [UInt8] {
+        encode(.announced(WriteAnnouncement(key: entry.key, version: entry.version, valueBytes: entry.value?.utf8.count ?? 0)))
+    }
+
+    @_spi(Fuzzing) public static func encode(_ payload: WritePayload) -> [UInt8] {
+        switch payload {
+        case .writes(let entries): encode(entries)
+        case .announced(let announced): JSON.object(["Announce": .object([
+            "key": .string(announced.key),
+            "hlc": .string(announced.version.hlc.description),
+            "origin": .string(Entry.originText(announced.version.origin)),
+            "size": .int(announced.valueBytes),
+        ])]).encoded()
+        }
+    }
 
     @_spi(Fuzzing) public static func encode(_ entries: [Entry]) -> [UInt8] {
         if entries.count == 1 { return json(entries[0]).encoded() }
@@ -58,8 +78,9 @@ import Wire
         return (messages, tooLarge)
     }
 
-    /// The writes in a received message, with `author` standing in for a missing origin.
-    @_spi(Fuzzing) public static func decode(_ data: [UInt8], author: PeerID) throws(WriteMessageError) -> [Entry] {
+    /// The writes in a received message, with `author` standing in for a missing origin, or
+    /// the write it announces.
+    @_spi(Fuzzing) public static func decode(_ data: [UInt8], author: PeerID) throws(WriteMessageError) -> WritePayload {
         guard data.count <= maxReceivedBytes else { throw .tooLarge(data.count) }
         let root: JSON
         do { root = try JSONParser.parse(data) } catch { throw .notJSON("\(error)") }
@@ -75,9 +96,24 @@ import Wire
                 }
                 entries.append(try write(k, b, author: author))
             }
-            return entries
+            return .writes(entries)
         }
-        return [try write(kind, body, author: author)]
+        if kind == "Announce" { return .announced(try announced(body)) }
+        return .writes([try write(kind, body, author: author)])
+    }
+
+    private static func announced(_ body: JSON) throws(WriteMessageError) -> WriteAnnouncement {
+        guard let fields = body.objectValue else { throw .shape("Announce must be an object") }
+        guard let key = fields["key"]?.stringValue else { throw .shape("Announce without a string \"key\"") }
+        do throws(StoreError) { try EntryLimits.validate(key: key) } catch { throw .invalidEntry("\(error)") }
+        guard let hlcText = fields["hlc"]?.stringValue, let hlc = HLC(hlcText) else { throw .shape("Announce without an hlc of the form MILLIS:COUNTER") }
+        guard let originText = fields["origin"]?.stringValue, let origin = try? PeerID(originText) else {
+            throw .shape("Announce without a peer ID as origin")
+        }
+        guard let size = fields["size"]?.intValue, size >= 0, size <= Int64(EntryLimits.maxValueBytes) else {
+            throw .shape("Announce without a size of 0 to \(EntryLimits.maxValueBytes) bytes")
+        }
+        return WriteAnnouncement(key: key, version: Version(hlc: hlc, origin: origin.bytes), valueBytes: Int(size))
     }
 
     private static func write(_ kind: String, _ body: JSON, author: PeerID) throws(WriteMessageError) -> Entry {
@@ -110,6 +146,27 @@ import Wire
             do { origin = try PeerID(text).bytes } catch { throw .shape("origin \"\(text)\" is not a peer ID") }
         }
         return Entry(key: key, value: value, version: Version(hlc: hlc, origin: origin))
+    }
+}
+
+/// What a message on the topic carries.
+@_spi(Fuzzing) public enum WritePayload: Equatable {
+    /// Writes to apply.
+    case writes([Entry])
+    /// A put too large for gossip: fetch it by catch-up if ours is older.
+    case announced(WriteAnnouncement)
+}
+
+/// A put whose value is too large for a gossip message, named by key and version.
+@_spi(Fuzzing) public struct WriteAnnouncement: Equatable, Sendable {
+    public let key: String
+    public let version: Version
+    public let valueBytes: Int
+
+    public init(key: String, version: Version, valueBytes: Int) {
+        self.key = key
+        self.version = version
+        self.valueBytes = valueBytes
     }
 }
 

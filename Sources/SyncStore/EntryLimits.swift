@@ -3,8 +3,9 @@
 public enum EntryLimits {
     /// Longest key, in UTF-8 bytes. Keys must also be at least 1 byte.
     public static let maxKeyBytes = 1024
-    /// Longest value, in UTF-8 bytes (256 KiB).
-    public static let maxValueBytes = 256 * 1024
+    /// Longest value, in UTF-8 bytes (1 MiB). Values too large for a gossip message are
+    /// announced on the topic and fetched by catch-up (docs/PROTOCOL.md).
+    public static let maxValueBytes = 1 << 20
 
     /// Accepts keys of 1 to `maxKeyBytes` UTF-8 bytes.
     public static func validate(key: String) throws(StoreError) {
@@ -17,7 +18,7 @@ public enum EntryLimits {
     public static func validate(value: String) throws(StoreError) {
         let count = value.utf8.count
         guard count <= maxValueBytes else {
-            throw .invalidValue("value is \(count) bytes; the limit is \(maxValueBytes) (256 KiB)")
+            throw .invalidValue("value is \(count) bytes; the limit is \(maxValueBytes) (1 MiB)")
         }
     }
 }

@@ -21,11 +21,28 @@ struct Peers: ControlRequestCommand {
 
 struct Add: ControlRequestCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write KEY = VALUE; it is replicated to every peer.", aliases: ["put", "set"])
+        abstract: "Write KEY = VALUE; it is replicated to every peer.",
+        discussion: """
+            The value is up to 1 MiB (1,048,576 bytes) of UTF-8 text. Give it on the command line, as - to read it from standard input, or with --file PATH; from stdin or a file it is taken byte for byte, a final newline included. Binary data must be encoded first (e.g. base64 -w0 FILE). A value too large for one gossip message (about 63 KiB) is announced to the peers, which fetch it by catch-up.
+            """,
+        aliases: ["put", "set"])
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The key: 1 to 1024 bytes of UTF-8.") var key: String
-    @Argument(help: "The value: up to 256 KiB of UTF-8.") var value: String
-    var controlCommand: ControlCommand { .put(key: key, value: value) }
+    @Argument(help: "The value: up to 1 MiB of UTF-8; - reads it from standard input.") var value: String?
+    @Option(name: .long, help: ArgumentHelp("Read the value from this file.", valueName: "path")) var file: String?
+
+    var controlCommand: ControlCommand { .put(key: key, value: value ?? "") }
+
+    /// Replaces `-` or `--file` by the text read, so that the request carries the value.
+    mutating func validate() throws {
+        switch (value, file) {
+        case (nil, nil): throw ValidationError("give a VALUE, - to read it from standard input, or --file PATH")
+        case (_?, _?): throw ValidationError("give either a VALUE or --file, not both")
+        case (nil, let path?): value = try ValueInput.read(path: path, shownAs: path)
+        case ("-", nil): value = try ValueInput.read(path: "-", shownAs: "standard input")
+        default: break
+        }
+    }
 }
 
 struct Get: ControlRequestCommand {

@@ -116,6 +116,7 @@ enum HumanFormat {
         switch result["delivery"]?.stringValue {
         case "queued": "queued: no peer subscribed yet; it is sent when one joins"
         case "sent": "sent to \(result["peers"]?.intValue ?? 0) peer(s)"
+        case "announced": "announced to \(result["peers"]?.intValue ?? 0) peer(s); too large for one gossip message, they fetch it by catch-up"
         case "local": "stored locally; not replicated"
         case let other?: other
         case nil: "stored"

@@ -142,8 +142,8 @@ struct ImportLine {
 }
 
 enum ImportInput {
-    /// The whole file, or standard input for "-".
-    static func read(_ file: String) throws -> [UInt8] {
+    /// The whole file, or standard input for "-"; reading stops once `limit` bytes are in.
+    static func read(_ file: String, limit: Int = .max) throws -> [UInt8] {
         let fd = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImportFailure(message: "cannot open \(file): \(String(cString: strerror(errno)))") }
         defer { if fd != 0 { close(fd) } }
@@ -157,6 +157,7 @@ enum ImportInput {
             }
             if n == 0 { break }
             bytes += chunk[..<n]
+            if bytes.count >= limit { break }
         }
         return bytes
     }
@@ -192,7 +193,7 @@ enum ImportInput {
         guard let value = fields["value"] else { throw bad("no \"value\" (give null to delete the key)") }
         guard value.isNull || value.stringValue != nil else { throw bad("\"value\" must be a string, or null to delete") }
         let valueBytes = value.stringValue?.utf8.count ?? 0
-        guard valueBytes <= 256 * 1024 else { throw bad("the value is \(valueBytes) bytes; the limit is 256 KiB") }
+        guard valueBytes <= 1 << 20 else { throw bad("the value is \(valueBytes) bytes; the limit is 1 MiB (1,048,576)") }
         return ImportLine(number: number, key: key, value: value.stringValue, size: line.count + 8)
     }
 }

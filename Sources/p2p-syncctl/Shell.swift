@@ -67,7 +67,7 @@ struct Shell: ParsableCommand {
           status                 node state, listen addresses, counters
           info                   identity, files, protocols
           peers                  connected and known peers
-          add KEY VALUE          write (also: put, set)
+          add KEY VALUE          write (also: put, set); add KEY --file PATH reads the value from a file
           get KEY                read from the local replica
           del KEY                delete (also: rm)
           list [PREFIX]          keys and values (also: ls)

@@ -20,6 +20,8 @@ final class SimulatedNode {
     /// How far this node's wall clock is from true (simulated) time, in milliseconds.
     var clockOffsetMillis: Int64 = 0
     var maxClockSkewMillis = HybridClock.maxForwardDriftMillis
+    /// Off, the node meets only the peers it dials and those that dial it.
+    var dht = NodeCore.DHTSettings()
 
     init(index: Int, seed: UInt64) throws {
         address = "10.0.\(index / 250).\(index % 250 + 1)"
@@ -41,7 +43,7 @@ final class SimulatedNode {
                                     wallMillis: { UInt64(Int64(1_795_000_000_000 + scheduler.now.nanoseconds / 1_000_000) + offset) },
                                     maxClockSkewMillis: maxClockSkewMillis)
         let core = NodeCore(identity: identity, engine: engine, topic: "p2p-sync", loop: clock,
-                            dialer: network.dialer(from: address), random: NodeRandom(seed: keys.next()), sink: sink,
+                            dialer: network.dialer(from: address), random: NodeRandom(seed: keys.next()), sink: sink, dht: dht,
                             makeKey: { [unowned self] in try! X25519KeyPair(privateKey: self.keys.bytes(32)) })
         core.peers.listenAddresses = [multiaddr]
         let host = network.hosts[address] ?? network.addHost(address)

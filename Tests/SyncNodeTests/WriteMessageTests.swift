@@ -13,8 +13,8 @@ import Wire
     @Test func readsTheSeedsPutWithTheAuthorAsOrigin() throws {
         let seed = #"{"Put":{"key":"key1","value":"value1","timestamp":"2026-11-24T12:00:00.123Z"}}"#
         let entries = try WriteMessage.decode(Array(seed.utf8), author: Self.author)
-        #expect(entries == [Entry(key: "key1", value: "value1",
-                                  version: Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 0), origin: Self.author.bytes))])
+        #expect(entries == .writes([Entry(key: "key1", value: "value1",
+                                  version: Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 0), origin: Self.author.bytes))]))
     }
 
     @Test func ourMessagesCarryHLCAndOriginAndRoundTrip() throws {
@@ -26,11 +26,11 @@ import Wire
         #expect(json["Put"]?["hlc"]?.stringValue == "1795521600123:7")
         #expect(json["Put"]?["origin"]?.stringValue == Self.other.description)
         // The origin in the message wins over the author (a write relayed by another node).
-        #expect(try WriteMessage.decode(single, author: Self.author) == [put])
+        #expect(try WriteMessage.decode(single, author: Self.author) == .writes([put]))
         let batch = WriteMessage.encode([put, delete])
         #expect(try JSONParser.parse(batch)["Batch"]?.arrayValue?.count == 2)
         #expect(try JSONParser.parse(batch)["Batch"]?.arrayValue?[1]["Delete"]?["value"] == nil)
-        #expect(try WriteMessage.decode(batch, author: Self.author) == [put, delete])
+        #expect(try WriteMessage.decode(batch, author: Self.author) == .writes([put, delete]))
     }
 
     @Test(arguments: [
@@ -59,7 +59,39 @@ import Wire
         #expect(messages.count > 1)
         #expect(messages.allSatisfy { $0.data.count <= WriteMessage.maxPublishedBytes })
         #expect(messages.flatMap(\.entries) == entries)
-        for message in messages { #expect(try WriteMessage.decode(message.data, author: Self.author) == message.entries) }
+        for message in messages { #expect(try WriteMessage.decode(message.data, author: Self.author) == .writes(message.entries)) }
+    }
+
+    @Test func aWriteTooLargeForGossipIsAnnouncedByKeyVersionAndSize() throws {
+        let version = Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 2), origin: Self.other.bytes)
+        let big = Entry(key: "clé", value: String(repeating: "é", count: 300_000), version: version)
+        let data = WriteMessage.announcement(big)
+        #expect(data.count < 200)
+        let json = try JSONParser.parse(data)
+        #expect(json["Announce"]?["key"]?.stringValue == "clé")
+        #expect(json["Announce"]?["hlc"]?.stringValue == "1795521600123:2")
+        #expect(json["Announce"]?["origin"]?.stringValue == Self.other.description)
+        #expect(json["Announce"]?["size"]?.intValue == 600_000)
+        #expect(json["Announce"]?["value"] == nil)
+        // The announcement names the write whoever passes it on.
+        let decoded = try WriteMessage.decode(data, author: Self.author)
+        #expect(decoded == .announced(WriteAnnouncement(key: "clé", version: version, valueBytes: 600_000)))
+        #expect(WriteMessage.encode(decoded) == data)
+    }
+
+    @Test(arguments: [
+        #"{"Announce":{"hlc":"1:0","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq","size":1}}"#,
+        #"{"Announce":{"key":"k","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq","size":1}}"#,
+        #"{"Announce":{"key":"k","hlc":"1:0","size":1}}"#,
+        #"{"Announce":{"key":"k","hlc":"1:0","origin":"nope","size":1}}"#,
+        #"{"Announce":{"key":"k","hlc":"1:0","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"}}"#,
+        #"{"Announce":{"key":"k","hlc":"1:0","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq","size":1048577}}"#,
+        #"{"Announce":{"key":"k","hlc":"1:0","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq","size":-1}}"#,
+        #"{"Announce":{"key":"","hlc":"1:0","origin":"12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq","size":1}}"#,
+        #"{"Announce":[]}"#, #"{"Batch":[{"Announce":{}}]}"#,
+    ])
+    func refusesMalformedAnnouncements(_ text: String) {
+        #expect(throws: WriteMessageError.self) { try WriteMessage.decode(Array(text.utf8), author: Self.author) }
     }
 
     @Test(arguments: [

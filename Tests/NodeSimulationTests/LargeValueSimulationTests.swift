@@ -1,0 +1,54 @@
+import SyncStore
+@testable import SyncNode
+import Testing
+import Wire
+
+/// Values too large for a gossip message (issue 15: up to 1 MiB): announced on the topic and
+/// fetched by catch-up. A chain of nodes, so that most hear the announcement from a node
+/// that is still fetching the value itself and must try again.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct LargeValueSimulationTests {
+    @Test(arguments: 1...5 as ClosedRange<UInt64>)
+    func aOneMebibyteWriteReachesEveryNodeOfAChainLongBeforeThePeriodicCatchUp(seed: UInt64) throws {
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<5).map { try SimulatedNode(index: $0, seed: seed) }
+        // A chain: each node dials the one before it, and without the DHT meets no one else.
+        for i in 1..<nodes.count { nodes[i].dialing = [nodes[i - 1].multiaddr] }
+        for node in nodes { node.dht.enabled = false }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
+        scheduler.run(for: .seconds(5))
+        for (i, node) in nodes.enumerated() {
+            #expect(node.core!.peers.connectedPeers.count == (i == 0 || i == nodes.count - 1 ? 1 : 2), "seed \(seed): \(node.address)")
+        }
+
+        // One byte short of 1 MiB of two-byte characters, one of 1 MiB exactly, and a small write.
+        let big = String(repeating: "é", count: (1 << 19) - 1) + "x"
+        let exact = String(repeating: "a", count: 1 << 20)
+        var deliveries: [WriteDelivery] = []
+        for (key, value) in [("big", big), ("exact", exact), ("small", "s")] {
+            nodes[2].core!.engine.stagePut(key: key, value: value) { result in
+                if case .success(let write) = result { deliveries.append(write.delivery) }
+            }
+        }
+        scheduler.run(for: .seconds(5))
+        #expect(deliveries == [.announced(peers: 2), .announced(peers: 2), .sent(peers: 2)], "seed \(seed)")
+        for node in nodes {
+            #expect(try node.core!.engine.get(key: "big")?.value == big, "seed \(seed): \(node.address) lacks the big value")
+            #expect(try node.core!.engine.get(key: "exact")?.value == exact, "seed \(seed): \(node.address) lacks the 1 MiB value")
+            #expect(try node.core!.engine.get(key: "small")?.value == "s", "seed \(seed): \(node.address)")
+        }
+        // Fetched because of the announcement (the periodic catch-up runs every 30 s), and
+        // nothing left wanted or abandoned.
+        for node in nodes where node !== nodes[2] {
+            let reconcile = node.core!.reconcile
+            #expect(reconcile.fetchedAnnounced >= 1, "seed \(seed): \(node.address)")
+            #expect(reconcile.wantedCount == 0 && reconcile.abandonedAnnounced == 0, "seed \(seed): \(node.address)")
+        }
+        for node in nodes { node.core?.stop() }
+    }
+}
