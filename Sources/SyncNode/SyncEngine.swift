@@ -232,22 +232,25 @@ public final class SyncEngine {
         var accepted: [Entry] = []
         var refusals: [(entry: Entry, error: ClockError)] = []
         var newlyRefused: [RefusedWrite] = []
+        accepted.reserveCapacity(entries.count)
         for entry in entries {
-            let name = RefusedWrite(key: entry.key, version: entry.version)
-            let error = ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis)
-            if refused.contains(name) {
+            // Most nodes have refused nothing: then no write needs its name hashed (a String
+            // key and a version per entry was a visible part of a catch-up of a million keys).
+            if !refused.isEmpty, refused.contains(RefusedWrite(key: entry.key, version: entry.version)) {
+                let name = RefusedWrite(key: entry.key, version: entry.version)
                 if !HybridClock.isTooFarAhead(entry.version.hlc, wallMillis: wall, limitMillis: maxClockSkewMillis),
                    keptRefused.insert(name).inserted {
                     keptRefusedCount += 1
                     logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) (version \(entry.version.hlc)) is no longer ahead of this node's clock but stays refused: it was made while its node's clock was too far ahead, so it would undo writes made here since")
                 }
-                refusals.append((entry, error))
+                refusals.append((entry, ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis)))
                 continue
             }
             do {
                 try clock.observe(entry.version.hlc, wallMillis: wall, limitMillis: maxClockSkewMillis)
                 accepted.append(entry)
             } catch {
+                let name = RefusedWrite(key: entry.key, version: entry.version)
                 remember(name)
                 newlyRefused.append(name)
                 clockRefusals += 1
@@ -297,7 +300,7 @@ public final class SyncEngine {
         let local = batch.map(\.entry)
         do {
             let index = reconcileIndex
-            let changed = try store.apply(local + remote, storedVersion: index.map { index in { index.version(of: $0) } })
+            let changed = try store.apply(local.isEmpty ? remote : local + remote, storedVersion: index.map { index in { index.version(of: $0) } })
             // The entries the store applied (one per key) go into the index before any
             // completion or notification runs, so that what those ask of it includes this
             // commit. Keys as the UTF-8 bytes the store holds, as `versions()` gives them.
@@ -310,13 +313,17 @@ public final class SyncEngine {
             for (index, item) in batch.enumerated() {
                 item.completion(.success(CommittedWrite(entry: item.entry, delivery: index < deliveries.count ? deliveries[index] : .localOnly)))
             }
-            let localSet = Set(local)
+            // A local write is named by its version (our clock never repeats one); a commit of
+            // remote writes alone (catch-up) hashes nothing here.
+            let localVersions = local.isEmpty ? [] : Set(local.lazy.map(\.version))
+            var remoteChanged = 0
             for entry in changed {
-                let source: ChangeSource = localSet.contains(entry) ? .local : .remote
-                if source == .remote { remoteApplied += 1 }
-                onChange?(entry, source)
+                let isLocal = !localVersions.isEmpty && entry.version.origin == localOrigin && localVersions.contains(entry.version)
+                if !isLocal { remoteChanged += 1 }
+                onChange?(entry, isLocal ? .local : .remote)
             }
-            remoteSuperseded += remote.count - changed.filter { !localSet.contains($0) }.count
+            remoteApplied += remoteChanged
+            remoteSuperseded += remote.count - remoteChanged
         } catch {
             logger.error("commit of \(batch.count) local and \(remote.count) remote writes failed: \(error)")
             for item in batch { item.completion(.failure(error)) }
