@@ -15,7 +15,7 @@ def request(sock, reader, obj):
         line = json.loads(reader.readline())
         if "ok" in line:
             if not line["ok"]:
-                raise SystemExit(f"large-value-bench: {obj["command"]} failed: {line}")
+                raise SystemExit(f"large-value-bench: {obj['command']} failed: {line}")
             return line
 
 def main():
