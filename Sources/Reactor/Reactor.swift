@@ -106,13 +106,17 @@ public final class Reactor {
         defer { stopRequested = false }
         // The first turn starts when the first wait returns: set-up before `run()` is not a turn.
         var turnStarted: Instant?
+        var eventsDone: Instant?
+        var timersDone: Instant?
         while !stopRequested {
             for callback in beforeSleepCallbacks {
                 callback()
                 if stopRequested { return }
             }
             let turnEnded = Instant.now()
-            if let turnStarted { turnStatistics.record(started: turnStarted, ended: turnEnded) }
+            if let turnStarted {
+                turnStatistics.record(started: turnStarted, eventsDone: eventsDone, timersDone: timersDone, ended: turnEnded)
+            }
             now = turnEnded
             let count = try wait(timeoutMilliseconds: timeoutToNextTimer())
             now = .now()
@@ -122,7 +126,9 @@ public final class Reactor {
                 dispatch(events: csync_epoll_event_events(event), data: csync_epoll_event_data(event))
                 if stopRequested { return }
             }
+            eventsDone = .now()
             fireDueTimers()
+            timersDone = .now()
         }
     }
 

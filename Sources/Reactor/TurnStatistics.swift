@@ -3,10 +3,14 @@
 /// long ones are what a user notices as a stall (issue 15: none over 20 ms while serving a
 /// catch-up at 1,000,000 keys). Kept per process since start; `status` shows it.
 public struct TurnStatistics: Sendable {
-    /// One slow turn: how long it took and when it ended.
+    /// One slow turn: how long it took, when it ended, and where the time went: socket
+    /// events, due timers, and the before-sleep hooks (the daemon's commit of staged writes).
     public struct Turn: Sendable, Equatable {
         public var duration: Duration
         public var ended: Instant
+        public var events: Duration = .zero
+        public var timers: Duration = .zero
+        public var beforeSleep: Duration = .zero
     }
 
     /// Turns at or over this are counted and the slowest of them kept.
@@ -24,7 +28,8 @@ public struct TurnStatistics: Sendable {
 
     public init() {}
 
-    public mutating func record(started: Instant, ended: Instant) {
+    /// Records a turn; `eventsDone` and `timersDone` split it into its three phases.
+    public mutating func record(started: Instant, eventsDone: Instant? = nil, timersDone: Instant? = nil, ended: Instant) {
         turns += 1
         let duration = ended.duration(since: started)
         if duration > longest { longest = duration }
@@ -33,7 +38,9 @@ public struct TurnStatistics: Sendable {
         if duration >= TurnStatistics.slowThreshold * 2 { verySlow += 1 }
         guard slowest.count < TurnStatistics.keptTurns || duration > slowest[slowest.count - 1].duration else { return }
         let position = slowest.firstIndex { $0.duration < duration } ?? slowest.count
-        slowest.insert(Turn(duration: duration, ended: ended), at: position)
+        let events = eventsDone ?? started, timers = timersDone ?? events
+        slowest.insert(Turn(duration: duration, ended: ended, events: events.duration(since: started),
+                            timers: timers.duration(since: events), beforeSleep: ended.duration(since: timers)), at: position)
         if slowest.count > TurnStatistics.keptTurns { slowest.removeLast() }
     }
 }

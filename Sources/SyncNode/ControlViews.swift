@@ -101,7 +101,9 @@ extension Node {
             "over_20ms": .int(stats.verySlow),
             "longest_ms": .double(stats.longest.milliseconds),
             "slowest": .array(stats.slowest.map {
-                ["ms": .double($0.duration.milliseconds), "seconds_ago": .double(now.duration(since: $0.ended).milliseconds / 1000)]
+                ["ms": .double($0.duration.milliseconds), "seconds_ago": .double(now.duration(since: $0.ended).milliseconds / 1000),
+                 "events_ms": .double($0.events.milliseconds), "timers_ms": .double($0.timers.milliseconds),
+                 "before_sleep_ms": .double($0.beforeSleep.milliseconds)]
             }),
         ]
     }
