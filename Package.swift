@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Identify", dependencies: ["Wire"]),
         .target(name: "Ping"),
         .target(name: "Perf"),
-        .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto"]),
+        .target(name: "Gossipsub", dependencies: ["Wire", "P2PCrypto", .product(name: "DequeModule", package: "swift-collections")]),
         // Kademlia DHT (libp2p kad-dht): keyspace, messages, routing table, lookups, record store (sans-I/O).
         .target(name: "Kademlia", dependencies: ["Wire", "P2PCrypto"]),
         // QUIC v1 on ngtcp2 (sans-I/O: datagrams and time in, datagrams and stream events out).

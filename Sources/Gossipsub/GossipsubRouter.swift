@@ -1,3 +1,4 @@
+import DequeModule
 import P2PCrypto
 import Wire
 
@@ -48,7 +49,8 @@ public struct GossipsubRouter {
     private var seen: SeenCache
     private var cache: MessageCache
     /// Our messages for topics no peer has subscribed to yet, in publish order.
-    private var queued: [String: [PubsubMessage]] = [:]
+    /// Our messages published while no peer was subscribed, oldest first, by topic.
+    private var queued: [String: Deque<PubsubMessage>] = [:]
     private var queuedBytes: [String: Int] = [:]
     public private(set) var counters = RouterCounters()
     public private(set) var heartbeats = 0
@@ -191,15 +193,16 @@ public struct GossipsubRouter {
         }
         if !subscriptions.contains(topic) { fanoutLastPublish[topic] = now }
         if recipients.isEmpty {
-            var list = queued[topic, default: []]
+            // Changed in place: a copy taken out of the dictionary and put back copied the
+            // whole queue on every publish (a node alone: 6 ms per `add` at 10,000 queued).
             var bytes = queuedBytes[topic, default: 0] + size
-            list.append(message)
             var dropped = 0
-            while list.count > parameters.maxQueuedPublishes || (bytes > parameters.maxQueuedBytes && list.count > 1) {
-                bytes -= RPCSplitter.field(list.removeFirst().encodedCount)
+            queued[topic, default: []].append(message)
+            while let count = queued[topic]?.count,
+                  count > parameters.maxQueuedPublishes || (bytes > parameters.maxQueuedBytes && count > 1) {
+                bytes -= RPCSplitter.field(queued[topic]!.removeFirst().encodedCount)
                 dropped += 1
             }
-            queued[topic] = list
             queuedBytes[topic] = bytes
             counters.queued += 1
             counters.queueOverflow += dropped
@@ -237,7 +240,7 @@ public struct GossipsubRouter {
             events.append(.peerSubscribed(peer, topic: topic))
             if let waiting = queued.removeValue(forKey: topic) {
                 queuedBytes[topic] = nil
-                outbox[peer, default: PubsubRPC()].publish += waiting
+                outbox[peer, default: PubsubRPC()].publish += Array(waiting)
                 counters.sentFromQueue += waiting.count
             }
         } else {
