@@ -62,7 +62,7 @@ extension Node {
     }
 
     func statusJSON() -> JSON {
-        let counts = (try? engine.store.counts()) ?? (live: 0, tombstones: 0)
+        let counts = (try? engine.counts()) ?? (live: 0, tombstones: 0)
         let uptime = reactor.now.duration(since: startedAt)
         return [
             "peer_id": .string(peerID.description),

@@ -21,16 +21,16 @@ import TestSupport
 
     @Test func valueLimitCountsBytes() throws {
         try EntryLimits.validate(value: "")
-        try EntryLimits.validate(value: String(repeating: "v", count: 256 * 1024))
-        #expect(throws: StoreError.invalidValue("value is 262145 bytes; the limit is 262144 (256 KiB)")) {
-            try EntryLimits.validate(value: String(repeating: "v", count: 256 * 1024 + 1))
+        try EntryLimits.validate(value: String(repeating: "v", count: 1024 * 1024))
+        #expect(throws: StoreError.invalidValue("value is 1048577 bytes; the limit is 1048576 (1 MiB)")) {
+            try EntryLimits.validate(value: String(repeating: "v", count: 1024 * 1024 + 1))
         }
     }
 
     @Test func theStoreAcceptsEntriesAtTheLimits() throws {
         let dir = TemporaryDirectory()
         let store = try Store(path: dir.file("store.db"))
-        let biggest = Fixtures.put(String(repeating: "k", count: 1024), String(repeating: "v", count: 256 * 1024), at: 1)
+        let biggest = Fixtures.put(String(repeating: "k", count: 1024), String(repeating: "v", count: 1024 * 1024), at: 1)
         #expect(try store.apply([biggest]) == [biggest])
         #expect(try store.entry(forKey: biggest.key) == biggest)
     }
@@ -39,8 +39,8 @@ import TestSupport
         let dir = TemporaryDirectory()
         let store = try Store(path: dir.file("store.db"))
         let good = [Fixtures.put("a", "1", at: 1), Fixtures.delete("b", at: 1)]
-        #expect(throws: StoreError.invalidValue("value is 262145 bytes; the limit is 262144 (256 KiB)")) {
-            try store.apply(good + [Fixtures.put("big", String(repeating: "v", count: 256 * 1024 + 1), at: 2)])
+        #expect(throws: StoreError.invalidValue("value is 1048577 bytes; the limit is 1048576 (1 MiB)")) {
+            try store.apply(good + [Fixtures.put("big", String(repeating: "v", count: 1024 * 1024 + 1), at: 2)])
         }
         #expect(throws: StoreError.invalidKey("key is empty; a key must be 1 to 1024 bytes")) {
             try store.apply([good[0], Fixtures.put("", "v", at: 2), good[1]])
