@@ -12,6 +12,12 @@ def status(path):
     s.close()
     return json.loads(line)["result"]
 
+def cpu_seconds(data_dir):
+    """The daemon's user+system CPU time, by the pid in its lock file."""
+    pid = open(os.path.join(data_dir, "p2p-syncd.lock")).read().strip()
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ctl", required=True, help="the p2p-syncctl binary")
@@ -27,6 +33,7 @@ def main():
         for i in range(args.keys):
             f.write(json.dumps({"key": f"import/{args.run}/{i:08d}", "value": f"imported value {i:08d}"}) + "\n")
         name = f.name
+    cpu_before = sum(cpu_seconds(d) for d in dirs)
     try:
         t0 = time.monotonic()
         done = subprocess.run([args.ctl, "--data-dir", dirs[0], "import", name], capture_output=True, text=True)
@@ -43,7 +50,11 @@ def main():
             raise SystemExit(f"import-bench: not every daemon had the keys after {args.timeout} s: {applied}")
     finally:
         os.unlink(name)
+    # All daemons' CPU per imported write: with C cores the machine cannot apply more than
+    # C / this many writes per second on all of them, whatever the code around it does.
+    cpu_per_write_us = (sum(cpu_seconds(d) for d in dirs) - cpu_before) / args.keys * 1e6
     print(json.dumps({"bench": "import", "keys": args.keys, "nodes": len(dirs), "import_s": imported,
+                      "daemons_cpu_us_per_write": cpu_per_write_us, "cores": os.cpu_count(),
                       "applied_s": applied, "all_s": max(applied), "writes_per_sec_on_all": args.keys / max(applied)}), flush=True)
 
 if __name__ == "__main__":

@@ -2,6 +2,30 @@ import Wire
 /// RFC 3339 UTC timestamps with milliseconds, as the seed writes them ("2026-11-25T12:00:00.123Z"):
 /// the one place that formats and parses them (gossip write messages, log lines, `last_sync`).
 enum Timestamp {
+    /// The same text as `iso8601(millis:)`, appended as bytes (no intermediate strings: it is
+    /// written once per replicated write).
+    static func appendISO8601(millis: UInt64, to out: inout [UInt8]) {
+        let seconds = Int64(millis / 1000)
+        let rest = seconds % 86400
+        let (y, m, d) = CivilDate.civil(fromDays: seconds / 86400)
+        func digits(_ n: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var n = n
+            // A year past 9999 keeps all its digits, as `iso8601` does.
+            while n / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                out.append(0x30 + UInt8(n / divisor))
+                n %= divisor
+                divisor /= 10
+            }
+        }
+        digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+        out.append(UInt8(ascii: "T")); digits(rest / 3600, 2); out.append(UInt8(ascii: ":")); digits(rest % 3600 / 60, 2)
+        out.append(UInt8(ascii: ":")); digits(rest % 60, 2); out.append(UInt8(ascii: ".")); digits(Int64(millis % 1000), 3)
+        out.append(UInt8(ascii: "Z"))
+    }
+
     static func iso8601(millis: UInt64) -> String {
         let seconds = Int64(millis / 1000)
         let days = seconds / 86400

@@ -62,6 +62,24 @@ import Wire
         for message in messages { #expect(try WriteMessage.decode(message.data, author: Self.author) == .writes(message.entries)) }
     }
 
+    /// The direct encoder writes what the JSON tree would, byte for byte: escapes, control
+    /// bytes, non-ASCII, tombstones, dates of any century.
+    @Test func writesAreEncodedDirectlyExactlyAsTheJSONTreeWouldBe() throws {
+        var rng = SplitMix64(seed: 15)
+        let alphabet: [String] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1f}", "\u{7f}", "é", "✓", "😀", "/", "{", "]"]
+        for i in 0..<2_000 {
+            let key = (0..<Int(rng.next() % 12 + 1)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            let value: String? = i % 7 == 0 ? nil : (0..<Int(rng.next() % 30)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            let millis = rng.next() % 400_000_000_000_000  // up to year 14,645
+            let entry = Entry(key: key, value: value, version: Version(hlc: HLC(physicalMillis: millis, logical: UInt32(rng.next() % 70_000)),
+                                                                       origin: (i % 2 == 0 ? Self.author : Self.other).bytes))
+            #expect(WriteMessage.encodedWrite(entry) == WriteMessage.json(entry).encoded(), "\(entry)")
+            var bytes: [UInt8] = []
+            Timestamp.appendISO8601(millis: millis, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == Timestamp.iso8601(millis: millis))
+        }
+    }
+
     @Test func aWriteTooLargeForGossipIsAnnouncedByKeyVersionAndSize() throws {
         let version = Version(hlc: HLC(physicalMillis: 1_795_521_600_123, logical: 2), origin: Self.other.bytes)
         let big = Entry(key: "clé", value: String(repeating: "é", count: 300_000), version: version)
