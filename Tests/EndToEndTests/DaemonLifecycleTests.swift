@@ -52,7 +52,7 @@ struct DaemonLifecycleTests {
 
         let usage = try node.ctl("add", "only-a-key")
         #expect(usage.status == 2)
-        #expect(usage.stderr.contains("Missing expected argument"))
+        #expect(usage.stderr.contains("give a VALUE, - to read it from standard input, or --file PATH"), "\(usage.stderr)")
 
         let tooLong = try node.ctl("add", String(repeating: "k", count: 1025), "v")
         #expect(tooLong.status == 1)
