@@ -23,9 +23,8 @@ final class GossipService {
     /// A peer announced a write too large for gossip that is newer than ours: fetch it by
     /// catch-up, from the connection the announcement came on first (ReconcileService.fetch).
     var onAnnounced: ((WriteAnnouncement, PeerConnection) -> Void)?
-    /// Announcements received, and those that named a write newer than ours.
+    /// Announcements received (those newer than ours are counted by `ReconcileService`).
     private(set) var announcementsReceived = 0
-    private(set) var announcementsWanted = 0
 
     init(topic: String, identity: Ed25519PrivateKey, loop: NodeLoop, engine: SyncEngine, logger: Logger, seed: UInt64,
          parameters: GossipsubParameters = GossipsubParameters()) {
@@ -91,7 +90,6 @@ final class GossipService {
                 // Forwarded whether or not we hold it yet: our peers fetch from whoever has it.
                 announcementsReceived += 1
                 if let held = engine.heldVersion(of: announced.key), held >= announced.version { return .accept }
-                announcementsWanted += 1
                 onAnnounced?(announced, connection)
                 return .accept
             }
