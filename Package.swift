@@ -13,7 +13,7 @@ let package = Package(
         // The library modules the fuzz targets import; fuzz/Package.swift reaches them by path.
         .library(name: "P2PSyncModules", targets: ["Wire", "P2PCrypto", "Multistream", "Yamux", "Identify", "Gossipsub",
                                                    "MDNS", "Reconcile", "SyncStore", "JSON", "ControlProtocol", "SyncNode", "Swarm", "Noise",
-                                                   "Kademlia", "LibP2PTLS", "QUIC", "PrivateNetwork"]),
+                                                   "Kademlia", "LibP2PTLS", "QUIC", "PrivateNetwork", "Group"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +63,8 @@ let package = Package(
         .target(name: "MDNS", dependencies: ["Wire"]),
         // Private networks (libp2p pnet): the swarm key file and the XSalsa20 connection layer (sans-I/O).
         .target(name: "PrivateNetwork", dependencies: ["P2PCrypto"]),
+        // Private groups: signed membership changes, the membership they give, invites, the audit chain (no I/O).
+        .target(name: "Group", dependencies: ["Wire", "P2PCrypto", "SyncStore", "JSON"]),
         // Catch-up: range-based set reconciliation of two replicas (sans-I/O).
         .target(name: "Reconcile", dependencies: ["Wire", "SyncStore"]),
         // One sans-I/O connection (upgrade, Noise, yamux, streams) and a handler per protocol.
@@ -80,7 +82,7 @@ let package = Package(
         // The node: glue between the Reactor, the machines, the store and the control socket.
         .target(name: "SyncNode", dependencies: ["Wire", "P2PCrypto", "Reactor", "SyncStore", "ControlProtocol",
                                                 "Multistream", "Noise", "Swarm", "Yamux", "Identify", "Ping", "Perf", "Gossipsub", "JSON", "Reconcile", "MDNS",
-                                                "Kademlia", "PrivateNetwork"]),
+                                                "Kademlia", "PrivateNetwork", "Group"]),
 
         .executableTarget(name: "p2p-syncd", dependencies: [
             "SyncNode", "ControlProtocol", "CSyncShim", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -109,6 +111,7 @@ let package = Package(
                     exclude: ["Vectors/make_key_vectors.py"]),
         .testTarget(name: "LibP2PTLSTests", dependencies: ["LibP2PTLS", "CGnuTLS", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "MultistreamTests", dependencies: ["Multistream", "TestSupport"]),
+        .testTarget(name: "GroupTests", dependencies: ["Group", "P2PCrypto", "SyncStore", "Wire", "JSON", "TestSupport"]),
         .testTarget(name: "PrivateNetworkTests", dependencies: ["PrivateNetwork", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "YamuxTests", dependencies: ["Yamux", "TestSupport"]),

@@ -205,6 +205,7 @@ extension Node {
             "announced_wanted": .int(reconcile.wantedCount),
             "announced_fetched": .int(reconcile.fetchedAnnounced),
             "announced_abandoned": .int(reconcile.abandonedAnnounced),
+            "announced_over_cap": .int(reconcile.announcedOverCap),
             "interval_seconds": .int(Int(ReconcileService.interval.components.seconds)),
             "peers": .object(Dictionary(uniqueKeysWithValues: reconcile.last.map { ($0.key.description, $0.value.json) })),
         ]

@@ -90,6 +90,13 @@ final class GossipService {
                 // Forwarded whether or not we hold it yet: our peers fetch from whoever has it.
                 announcementsReceived += 1
                 if let held = engine.heldVersion(of: announced.key), held >= announced.version { return .accept }
+                // The clock rule, as for writes: a version too far ahead would be refused when
+                // fetched, so it is not fetched (nor forwarded, without a penalty for the peer
+                // that passed it on: the author's clock is at fault).
+                if engine.isTooFarAhead(announced.version) {
+                    invalidPayloads += 1
+                    return .ignore("announced version \(announced.version.hlc) is too far ahead of this node's clock")
+                }
                 onAnnounced?(announced, connection)
                 return .accept
             }

@@ -66,6 +66,10 @@ final class ReconcileService {
     private var wantedCheckScheduled = false
     /// Checks of a missing announced write before it is left to the periodic catch-up.
     static let maxFetchAttempts = 30
+    /// Announced writes tracked at once; more are left to the periodic catch-up, so that a
+    /// peer flooding announcements cannot make this node hold and chase them without bound.
+    static let maxWanted = 1_000
+    private(set) var announcedOverCap = 0
     private(set) var fetchedAnnounced = 0
     private(set) var abandonedAnnounced = 0
 
@@ -139,8 +143,14 @@ final class ReconcileService {
             if announced.version > known.version { known.version = announced.version }
             if !known.sources.contains(where: { $0 === connection }) { known.sources.append(connection) }
             wanted[key] = known
-        } else {
+        } else if wanted.count < ReconcileService.maxWanted {
             wanted[key] = Wanted(version: announced.version, sources: [connection])
+        } else {
+            announcedOverCap += 1
+            if announcedOverCap == 1 || announcedOverCap % 1_000 == 0 {
+                logger.warning("\(announcedOverCap) announced writes not tracked: \(ReconcileService.maxWanted) are wanted already; the periodic catch-up fetches them")
+            }
+            return
         }
         // Started on the next turn: this runs inside the connection's gossip event.
         loop.after(.zero) { [weak self] in

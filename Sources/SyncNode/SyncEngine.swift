@@ -217,6 +217,12 @@ public final class SyncEngine {
         return true
     }
 
+    /// Whether `version` breaks the clock rule (below) by our clock now: an announced write
+    /// that does is not fetched.
+    func isTooFarAhead(_ version: Version) -> Bool {
+        HybridClock.isTooFarAhead(version.hlc, wallMillis: wallMillis(), limitMillis: maxClockSkewMillis)
+    }
+
     /// Checks writes received from a peer against the clock rule and stages the others for the
     /// next commit; returns the refused ones with why.
     ///
