@@ -48,6 +48,18 @@ public enum ControlCommand: Equatable, Sendable {
     case dhtPut(key: String, value: String)
     /// Reads a value record from the DHT (GET_VALUE, newest wins).
     case dhtGet(key: String)
+    /// Private groups (issue 14): make this node the first admin of a new group.
+    case groupCreate
+    /// One line a new member passes to `group join`.
+    case groupInvite
+    case groupJoin(invite: String)
+    /// The group's members and roles.
+    case members
+    /// Sets a member's role (adds it if new); admins only.
+    case memberSet(peerID: String, role: String)
+    case memberRemove(peerID: String)
+    /// The audit log's lines (from `since`, RFC 3339), or its check.
+    case audit(since: String?, verify: Bool)
 
     /// The name on the wire (the canonical one; the CLI accepts aliases such as `set`, `rm`, `ls`).
     public var name: String {
@@ -72,6 +84,13 @@ public enum ControlCommand: Equatable, Sendable {
         case .dhtProviders: "dht-providers"
         case .dhtPut: "dht-put"
         case .dhtGet: "dht-get"
+        case .groupCreate: "group-create"
+        case .groupInvite: "group-invite"
+        case .groupJoin: "group-join"
+        case .members: "members"
+        case .memberSet: "member-set"
+        case .memberRemove: "member-remove"
+        case .audit: "audit"
         }
     }
 
@@ -85,6 +104,8 @@ public enum ControlCommand: Equatable, Sendable {
         "watch": "watch", "connect": "connect", "disconnect": "disconnect", "ping": "ping", "perf": "perf",
         "digest": "digest", "doctor": "doctor",
         "dht": "dht", "dht-find-peer": "dht-find-peer", "dht-providers": "dht-providers", "dht-put": "dht-put", "dht-get": "dht-get",
+        "group-create": "group-create", "group-invite": "group-invite", "group-join": "group-join",
+        "members": "members", "member-set": "member-set", "member-remove": "member-remove", "audit": "audit",
     ]
 }
 
@@ -196,6 +217,17 @@ extension ControlRequest {
         case "dht-providers": return .dhtProviders(topic: try optionalString("topic"))
         case "dht-put": return .dhtPut(key: try string("key"), value: try string("value"))
         case "dht-get": return .dhtGet(key: try string("key"))
+        case "group-create": return .groupCreate
+        case "group-invite": return .groupInvite
+        case "group-join": return .groupJoin(invite: try string("invite"))
+        case "members": return .members
+        case "member-set": return .memberSet(peerID: try string("peer"), role: try string("role"))
+        case "member-remove": return .memberRemove(peerID: try string("peer"))
+        case "audit":
+            guard fields["verify"] == nil || fields["verify"]?.boolValue != nil else {
+                throw ControlError(.invalidArgument, "\"verify\" must be true or false")
+            }
+            return .audit(since: try optionalString("since"), verify: fields["verify"]?.boolValue ?? false)
         default: preconditionFailure("alias table names \(canonical), which parseCommand does not handle")
         }
     }
@@ -205,7 +237,13 @@ extension ControlRequest {
         var fields: [String: JSON] = ["command": .string(command.name)]
         if id != .null { fields["id"] = id }
         switch command {
-        case .status, .info, .peers, .doctor, .dht: break
+        case .status, .info, .peers, .doctor, .dht, .groupCreate, .groupInvite, .members: break
+        case .groupJoin(let invite): fields["invite"] = .string(invite)
+        case .memberSet(let peer, let role): fields["peer"] = .string(peer); fields["role"] = .string(role)
+        case .memberRemove(let peer): fields["peer"] = .string(peer)
+        case .audit(let since, let verify):
+            if let since { fields["since"] = .string(since) }
+            if verify { fields["verify"] = .bool(true) }
         case .put(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)
         case .get(let key), .delete(let key), .dhtGet(let key): fields["key"] = .string(key)
         case .dhtPut(let key, let value): fields["key"] = .string(key); fields["value"] = .string(value)

@@ -80,6 +80,7 @@ extension Connection {
     /// TLS is done and the peer's certificate names it: the QUIC counterpart of the upgrade's
     /// end (no muxer to negotiate: QUIC's streams are ready).
     private mutating func becomeEstablished(_ peer: PeerID, now: UInt64) {
+        if refuseIfNotAdmitted(peer, now: now) { return }
         muxed = true
         context.remotePeer = peer
         state = .identifying

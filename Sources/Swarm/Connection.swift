@@ -90,6 +90,8 @@ public struct Connection {
     /// A private network's XSalsa20 layer under everything (libp2p pnet), when the node has a
     /// swarm key: every byte in and out of a TCP connection passes it.
     private var privateNetwork: PrivateNetworkLayer?
+    /// Set for a node in a private group: peers it does not admit are closed at once.
+    public var admission: PeerAdmission?
     /// Output buffers the caller gave back (`recycle`), for the next output.
     private var recycledSend: [UInt8] = []
     private var recycledDatagrams = DatagramBatch()
@@ -356,6 +358,7 @@ public struct Connection {
     private mutating func becomeMuxed(_ upgraded: ConnectionUpgrade.Upgraded, now: UInt64) throws {
         upgrade = nil
         noise = upgraded.session
+        if refuseIfNotAdmitted(upgraded.remotePeer, now: now) { return }
         muxed = true
         context.remotePeer = upgraded.remotePeer
         state = .identifying
@@ -370,6 +373,15 @@ public struct Connection {
             upgraded.muxerBytes.withUnsafeBytes { muxerInput($0, now: now) }
             try throwMuxerError()
         }
+    }
+
+    /// Closes the connection if `admission` refuses `peer`, before any stream exists.
+    mutating func refuseIfNotAdmitted(_ peer: PeerID, now: UInt64) -> Bool {
+        guard let why = admission?.refusal(of: peer) else { return false }
+        context.remotePeer = peer
+        output.events.append(.peerRefused(peer, why))
+        fail(why, now: now)
+        return true
     }
 
     // MARK: - Streams

@@ -19,6 +19,8 @@ public enum ConnectionEvent: Sendable {
     case notice(String)
     /// The private network layer refused the peer (another swarm key, or none); the connection closes.
     case privateNetworkRefused(PrivateNetworkError)
+    /// The peer is not admitted (not a member of this node's private group); the connection closes.
+    case peerRefused(PeerID, String)
     /// A protocol handler's report.
     case handler(HandlerEvent)
 }

@@ -15,6 +15,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case controlSocketFailed(path: String, reason: String)
     case swarmKeyUnusable(path: String, reason: String)
     case privateNetworkNeedsTCP
+    case groupFileUnusable(path: String, reason: String)
+    case badInvite(String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,10 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "cannot create control socket \(path): \(reason)"
         case .swarmKeyUnusable(let path, let reason):
             return "cannot use swarm key \(path): \(reason)"
+        case .groupFileUnusable(let path, let reason):
+            return "cannot use the group file \(path): \(reason) (remove it to leave the group and run as an open node)"
+        case .badInvite(let why):
+            return "--join: \(why)"
         case .privateNetworkNeedsTCP:
             return "a private network (swarm key) runs over TCP only, as libp2p's pnet does: drop --no-tcp, or run without a swarm key"
         }

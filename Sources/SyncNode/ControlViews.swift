@@ -86,6 +86,7 @@ extension Node {
             "dht": dhtStatusJSON(),
             "quic": quicStatusJSON(),
             "network": networkStatusJSON(),
+            "group": group.statusJSON,
             "loop": loopStatusJSON(),
         ]
     }
@@ -153,6 +154,7 @@ extension Node {
             "pid": .int(Int(getpid())),
             "protocols": .array(peers.registry.servedProtocolIDs.map(JSON.string)),
             "network": swarmKey.map { .string("private (swarm key \($0.key.identifier), \($0.path))") } ?? "open",
+            "group": group.group.map { .string("\($0) (role: \(group.role?.rawValue ?? "none yet"))") } ?? "open (no group)",
         ]
     }
 

@@ -12,6 +12,10 @@ public struct DataDirectory: Sendable {
     public var storePath: String { path + "/store.db" }
     /// A private network's key (go-libp2p's swarm.key format), used when present.
     public var swarmKeyPath: String { path + "/swarm.key" }
+    /// The private group this node belongs to (issue 14), and its audit log with the log's head.
+    public var groupPath: String { path + "/group.json" }
+    public var auditPath: String { path + "/audit.log" }
+    public var auditHeadPath: String { path + "/audit.head" }
     public var defaultControlPath: String { DefaultPaths.controlSocket(inDataDirectory: path) }
     public var lockPath: String { path + "/p2p-syncd.lock" }
     public var pidPath: String { path + "/p2p-syncd.pid" }

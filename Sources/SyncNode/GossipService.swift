@@ -104,6 +104,12 @@ final class GossipService {
             invalidPayloads += 1
             return .reject("\(error)")
         }
+        // In a group every write is its author's own: the signed message proves who wrote it,
+        // so a write naming another origin is a forgery (docs/GROUPS.md).
+        if engine.remoteWriteGate != nil, let forged = entries.first(where: { $0.version.origin != author.bytes }) {
+            invalidPayloads += 1
+            return .reject("write of \(forged.key) names origin \(Entry.originText(forged.version.origin)) but was signed by \(author)")
+        }
         let refused = engine.stageRemote(entries)
         if !refused.isEmpty, refused.count == entries.count {
             // The author's clock is wrong, not the forwarder's behaviour: dropped without a

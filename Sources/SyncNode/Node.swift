@@ -4,6 +4,7 @@ import Glibc
 import Swarm
 import PrivateNetwork
 import ControlProtocol
+import Group
 import JSON
 import P2PCrypto
 import Reactor
@@ -31,10 +32,12 @@ public final class Node {
 
     let reactor: Reactor
     private let sink: LogSink
-    private let logger: Logger
+    let logger: Logger
     private let identity: Ed25519PrivateKey
     private let lock: DirectoryLock
     let core: NodeCore
+    /// The private group (issue 14); in open mode it holds no group and changes nothing.
+    let group: GroupService
     var engine: SyncEngine { core.engine }
     let control: ControlServer
     var peers: PeerManager { core.peers }
@@ -93,6 +96,15 @@ public final class Node {
             throw .storeFailed("\(error)")
         }
 
+        let audit = AuditLog(path: dir.auditPath, headPath: dir.auditHeadPath, logger: sink.logger("audit"))
+        group = try GroupService(path: dir.groupPath, identity: key, engine: engine, audit: audit, logger: sink.logger("group"))
+        var joining: GroupInvite?
+        if let text = configuration.joinInvite {
+            do { joining = try GroupInvite(text) } catch { throw .badInvite("\(error)") }
+            if let error = group.join(joining!) { throw .badInvite("\(error)") }
+        }
+        Node.auditNetworkKey(swarmKey?.key.identifier, group: group)
+
         do {
             reactor = try Reactor()
         } catch {
@@ -116,6 +128,10 @@ public final class Node {
         }
         try listen()
         peers.listenAddresses = listenAddresses
+        startGroup()
+        if let joining {
+            for address in joining.addresses { peers.dial(address.peerID == nil ? address.appending(.p2p(joining.admin)) : address, keep: true) }
+        }
         core.onConnected = { [unowned self] connection in self.remember(connection) }
         core.onRequestEvent = { [unowned self] _, event in self.answered(event) }
         for address in configuration.peers { peers.dial(address, keep: true) }
@@ -212,6 +228,8 @@ public final class Node {
     /// A peer found on the LAN is dialed at once, unless we are connected or dialing already.
     private func discovered(_ peer: PeerID, _ addresses: [Multiaddr]) {
         guard peer != peerID, !peers.isConnectedOrDialing(peer) else { return }
+        // In a group, only members are worth a handshake (the others would be refused).
+        if let admission = group.admission(), admission.refusal(of: peer) != nil { return }
         // Prefer addresses on one of our subnets; QUIC first, TCP 250 ms later (DialRace).
         let local = InterfaceAddresses.interfaces().filter { $0.up && !$0.loopback }
         let onOurSubnets = addresses.filter { address in
@@ -283,6 +301,21 @@ public final class Node {
         } catch {
             logger.info("QUIC over IPv6 is off: cannot listen on [::]:\(port): \(error)")
         }
+    }
+
+    /// Records in the audit log when the network key differs from the one last recorded
+    /// (a node in a group, or one with a swarm key).
+    static func auditNetworkKey(_ identifier: String?, group: GroupService) {
+        guard identifier != nil || group.group != nil else { return }
+        let current = identifier ?? "none"
+        let last = group.audit.lines().reversed().lazy.compactMap { line -> String? in
+            guard let json = try? JSONParser.parse(line), json["event"]?.stringValue == "network-key" else { return nil }
+            return json["key_id"]?.stringValue
+        }.first
+        guard last != current else { return }
+        var fields: [String: JSON] = ["key_id": .string(current)]
+        if let last { fields["previous_key_id"] = .string(last) }
+        group.audit.record("network-key", fields)
     }
 
     /// The lines printed at start (DESIGN.md section 1): peer ID, listen multiaddrs, control socket.
@@ -499,6 +532,8 @@ public final class Node {
             }
         case .dht, .dhtFindPeer, .dhtProviders, .dhtPut, .dhtGet:
             handleDHT(request.command, id: id, session: session)
+        case .groupCreate, .groupInvite, .groupJoin, .members, .memberSet, .memberRemove, .audit:
+            handleGroup(request.command, id: id, session: session)
         case .disconnect(let text):
             let peer: PeerID
             do { peer = try PeerID(text) } catch { return fail(.invalidArgument, "\(error)") }
@@ -542,7 +577,7 @@ public final class Node {
 
     static func code(for error: StoreError) -> ControlError.Code {
         switch error {
-        case .invalidKey, .invalidValue: .invalidArgument
+        case .invalidKey, .invalidValue, .notPermitted: .invalidArgument
         case .clockAhead: .unavailable
         default: .internal
         }

@@ -32,6 +32,8 @@ public struct NodeConfiguration: Sendable {
     public var dhtProtocol: String = DHTService.defaultProtocolID
     /// `--swarm-key`: a private network's key file; nil uses `<data-dir>/swarm.key` if it exists.
     public var swarmKeyPath: String?
+    /// `--join`: a group invite (`p2p-syncctl group invite` on an admin) to join at start.
+    public var joinInvite: String?
 
     public init(dataDirectory: DataDirectory, controlPath: String? = nil, listenHost: String = "0.0.0.0",
                 port: UInt16 = 4001, topic: String = "p2p-sync", logFilter: LogFilter = LogFilter(), peers: [Multiaddr] = [],

@@ -58,6 +58,10 @@ final class PeerManager {
     /// A private network's layer for each new TCP connection (the swarm key and a fresh
     /// nonce), or nil for an open node.
     var makePrivateNetworkLayer: (() -> PrivateNetworkLayer)?
+    /// A private group's members, for each new connection (nil: open node, everyone admitted).
+    var admission: (() -> PeerAdmission?)?
+    /// A connection was closed because its peer is not admitted.
+    var onPeerRefused: ((PeerID, String, PeerConnection) -> Void)?
 
     /// Connections the private network layer refused (another swarm key, or none), for
     /// `doctor` and `status`: how many, and the last one.
@@ -176,10 +180,11 @@ final class PeerManager {
     @discardableResult
     private func adopt(_ link: QUICLink, direction: PeerConnection.Direction, address: Multiaddr,
                        expectedPeer: PeerID?) -> PeerConnection {
-        let machine = Connection(quic: link.quic, role: direction == .outbound ? .dialer : .listener, local: local,
+        var machine = Connection(quic: link.quic, role: direction == .outbound ? .dialer : .listener, local: local,
                                  registry: registry, remoteAddress: address.withoutPeerID,
                                  listenAddresses: listenAddresses.map(\.withoutPeerID), seed: random.next(),
                                  now: loop.now.nanoseconds)
+        machine.admission = admission?()
         let connection = PeerConnection(number: nextNumber, direction: direction, link: link, address: address,
                                         expectedPeer: expectedPeer, machine: machine, loop: loop)
         link.connection = connection
@@ -189,10 +194,11 @@ final class PeerManager {
     @discardableResult
     private func adopt(_ socket: any ByteChannel, direction: PeerConnection.Direction, address: Multiaddr,
                        expectedPeer: PeerID?) -> PeerConnection {
-        let machine = Connection(role: direction == .outbound ? .dialer : .listener, local: local, registry: registry,
+        var machine = Connection(role: direction == .outbound ? .dialer : .listener, local: local, registry: registry,
                                  ephemeral: makeEphemeral(), expectedPeer: expectedPeer, remoteAddress: address.withoutPeerID,
                                  listenAddresses: listenAddresses.map(\.withoutPeerID), seed: random.next(),
                                  now: loop.now.nanoseconds, privateNetwork: makePrivateNetworkLayer?())
+        machine.admission = admission?()
         return register(PeerConnection(number: nextNumber, direction: direction, socket: socket, address: address,
                                        expectedPeer: expectedPeer, machine: machine, loop: loop))
     }
@@ -224,6 +230,8 @@ final class PeerManager {
             logger.debug("connection \(connection.number) (\(connection.label)): \(text)")
         case .privateNetworkRefused(let error):
             notePrivateNetworkRefusal(error, on: connection)
+        case .peerRefused(let peer, let why):
+            onPeerRefused?(peer, why, connection)
         case .stateChanged:
             break
         case .handler(let e):

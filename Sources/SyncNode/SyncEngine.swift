@@ -143,7 +143,7 @@ public final class SyncEngine {
 
     /// Stages a put; `completion` runs once it is committed (or failed). Invalid input fails at once.
     public func stagePut(key: String, value: String, completion: @escaping Completion) {
-        if refuseForClock(completion) { return }
+        if refuseForClock(completion) || refuseForKey(key, completion) { return }
         do throws(StoreError) {
             try EntryLimits.validate(key: key)
             try EntryLimits.validate(value: value)
@@ -169,6 +169,7 @@ public final class SyncEngine {
             do throws(StoreError) {
                 try EntryLimits.validate(key: write.key)
                 if let value = write.value { try EntryLimits.validate(value: value) }
+                if let why = localKeyCheck?(write.key) { throw .notPermitted(why) }
             } catch {
                 completion(.failure(.invalidValue("entry \(index) (\(write.key.prefix(64))): \(error)")))
                 return
@@ -198,7 +199,7 @@ public final class SyncEngine {
 
     /// Stages a delete (a tombstone, so that older puts cannot bring the key back).
     public func stageDelete(key: String, completion: @escaping Completion) {
-        if refuseForClock(completion) { return }
+        if refuseForClock(completion) || refuseForKey(key, completion) { return }
         do throws(StoreError) {
             try EntryLimits.validate(key: key)
         } catch {
@@ -207,6 +208,29 @@ public final class SyncEngine {
         }
         stage(Entry(key: key, value: nil, version: nextVersion()), completion)
     }
+
+    /// Set in a private group (GroupService): why this node may not write `key`, or nil.
+    public var localKeyCheck: ((String) -> String?)?
+    /// Set in a private group: splits writes from peers into those to stage and those refused
+    /// (not by a member who may write at that version, or a membership change that does not
+    /// verify). It sees every remote write before the clock rule does.
+    public var remoteWriteGate: (([Entry]) -> (accepted: [Entry], refused: [(entry: Entry, reason: String)]))?
+    public private(set) var groupRefusals = 0
+
+    private func refuseForKey(_ key: String, _ completion: Completion) -> Bool {
+        guard let why = localKeyCheck?(key) else { return false }
+        completion(.failure(.notPermitted(why)))
+        return true
+    }
+
+    /// Stages a write this node made with a version it took from `makeVersion` (a signed
+    /// membership change); it is committed and published like any local write.
+    func stageLocal(_ entry: Entry, completion: @escaping Completion) {
+        stage(entry, completion)
+    }
+
+    /// A fresh version of this node's clock.
+    func makeVersion() -> Version { nextVersion() }
 
     /// A local write is refused while our clock is too far ahead of our peers': its version
     /// would be refused by them, or would beat writes they make later.
@@ -233,10 +257,17 @@ public final class SyncEngine {
     /// between replicas on that key, which both sides show (`status`, `doctor`) until either
     /// side writes the key again.
     @discardableResult
-    func stageRemote(_ entries: [Entry]) -> [(entry: Entry, error: ClockError)] {
+    func stageRemote(_ given: [Entry]) -> [(entry: Entry, error: RemoteWriteRefusal)] {
         let wall = wallMillis()
         var accepted: [Entry] = []
-        var refusals: [(entry: Entry, error: ClockError)] = []
+        var refusals: [(entry: Entry, error: RemoteWriteRefusal)] = []
+        var entries = given
+        if let gate = remoteWriteGate {
+            let split = gate(given)
+            entries = split.accepted
+            groupRefusals += split.refused.count
+            refusals += split.refused.map { ($0.entry, .group($0.reason)) }
+        }
         var newlyRefused: [RefusedWrite] = []
         accepted.reserveCapacity(entries.count)
         for entry in entries {
@@ -249,7 +280,7 @@ public final class SyncEngine {
                     keptRefusedCount += 1
                     logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) (version \(entry.version.hlc)) is no longer ahead of this node's clock but stays refused: it was made while its node's clock was too far ahead, so it would undo writes made here since")
                 }
-                refusals.append((entry, ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis)))
+                refusals.append((entry, .clock(ClockError.tooFarAhead(remote: entry.version.hlc, localWallMillis: wall, limitMillis: maxClockSkewMillis))))
                 continue
             }
             do {
@@ -262,7 +293,7 @@ public final class SyncEngine {
                 clockRefusals += 1
                 clockRefusalsByOrigin[entry.version.origin, default: 0] += 1
                 logger.warning("write of \(entry.key) by \(Entry.originText(entry.version.origin)) refused for good: \(error)")
-                refusals.append((entry, error))
+                refusals.append((entry, .clock(error)))
             }
         }
         stagedRemote += accepted
@@ -479,4 +510,20 @@ extension Entry {
     }
 
     private static let originNames = Mutex<[[UInt8]: String]>([:])
+}
+
+/// Why a write from a peer was not staged.
+public enum RemoteWriteRefusal: Error, CustomStringConvertible {
+    /// The clock rule (docs/PROTOCOL.md).
+    case clock(ClockError)
+    /// The group's rules (docs/GROUPS.md): the author may not write then, or a membership
+    /// change does not verify.
+    case group(String)
+
+    public var description: String {
+        switch self {
+        case .clock(let error): "\(error)"
+        case .group(let why): why
+        }
+    }
 }

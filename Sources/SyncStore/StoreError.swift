@@ -16,6 +16,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A local write refused because this node's wall clock is too far ahead of its peers'
     /// (issue 17); the text says by how much and what to do.
     case clockAhead(String)
+    /// A local write this node may not make: it is a reader in its group, or the key is one
+    /// the node keeps for itself (issue 14). The text says which.
+    case notPermitted(String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .damaged(let path, let detail):
             return "store \(path) is damaged (\(detail)); it was left untouched: restore it from a backup, or move it (and any -wal/-shm files beside it) away to start empty and catch up from peers"
         case .clockAhead(let why): return why
+        case .notPermitted(let why): return why
         case .sqlite(let operation, let code, let message):
             return "store failed to \(operation): \(message) (SQLite code \(code))\(StoreError.hint(forCode: code))"
         }

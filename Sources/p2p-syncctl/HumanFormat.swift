@@ -74,6 +74,29 @@ enum HumanFormat {
             return "stored \(key) in the DHT at \(result["stored_at"]?.intValue ?? 0) peer(s)\n"
         case .dhtGet:
             return (result["value"]?.stringValue ?? "") + "\n"
+        case .groupCreate:
+            return "created group \(result["group"]?.stringValue ?? "?"); this node is its admin\ninvite: \(result["invite"]?.stringValue ?? "?")\n"
+        case .groupInvite:
+            // Just the line, so that `$(p2p-syncctl group invite)` works in scripts.
+            return (result["invite"]?.stringValue ?? "") + "\n"
+        case .groupJoin:
+            return "joined group \(result["group"]?.stringValue ?? "?"); dialing \(result["dialing"]?.intValue ?? 0) address(es) of the admin\n"
+        case .members:
+            guard result["mode"]?.stringValue == "group" else { return "open mode: no group (p2p-syncctl group create, or group join INVITE)\n" }
+            let members = result["members"]?.arrayValue ?? []
+            return "group \(result["group"]?.stringValue ?? "?"): \(members.count) member(s)\n" + members.map { m in
+                var notes: [String] = []
+                if m["self"]?.boolValue == true { notes.append("this node") }
+                if m["founder"]?.boolValue == true { notes.append("founder") }
+                return "\(m["peer_id"]?.stringValue ?? "?")  \(m["role"]?.stringValue ?? "?")" + (notes.isEmpty ? "" : "  (\(notes.joined(separator: ", ")))") + "\n"
+            }.joined()
+        case .memberSet(let peer, _):
+            return "\(peer) is now \(result["role"]?.stringValue ?? "?")\n"
+        case .memberRemove(let peer):
+            return "removed \(peer); every member disconnects it and refuses its later writes\n"
+        case .audit(_, let verify):
+            if verify { return "audit log intact: \(result["lines"]?.intValue ?? 0) line(s) chained\n" }
+            return (result["lines"]?.arrayValue ?? []).map { ($0.stringValue ?? "") + "\n" }.joined()
         case .connect:
             return "connected to \(result["peer_id"]?.stringValue ?? "?") (\(result["agent"]?.stringValue ?? "unknown agent"))\n"
         default:

@@ -57,7 +57,7 @@ struct P2PSyncCtl: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Status.self, Info.self, Peers.self, Add.self, Get.self, Del.self, List.self,
-                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Import.self, Export.self, Keygen.self, Shell.self],
+                      Watch.self, Connect.self, Disconnect.self, PingPeer.self, PerfPeer.self, Digest.self, Doctor.self, Dht.self, Import.self, Export.self, Keygen.self, GroupCommand.self, Members.self, Audit.self, Shell.self],
         defaultSubcommand: Shell.self
     )
 
@@ -109,6 +109,8 @@ struct P2PSyncCtl: ParsableCommand {
     static let groupCommands: [String: Set<String>] = [
         "dht": Set(Dht.configuration.subcommands.map { $0._commandName }),
         "keygen": Set(Keygen.configuration.subcommands.map { $0._commandName }),
+        "group": Set(GroupCommand.configuration.subcommands.map { $0._commandName }),
+        "members": Set(Members.configuration.subcommands.map { $0._commandName }),
     ]
 
     /// ArgumentParser's own exit code for usage errors is 64; ours is 2 (DESIGN.md section 1).

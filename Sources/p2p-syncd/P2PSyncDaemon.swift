@@ -84,6 +84,10 @@ struct P2PSyncDaemon: ParsableCommand {
             help: ArgumentHelp("Private network key (go-libp2p's swarm.key format; make one with `p2p-syncctl keygen swarm-key`). Only nodes with the same key can connect; TCP only (QUIC is off). Default: <data-dir>/swarm.key if it exists.", valueName: "file"))
     var swarmKey: String?
 
+    @Option(name: .customLong("join"),
+            help: ArgumentHelp("Join a private group with the invite line an admin's `p2p-syncctl group invite` printed (the admin must also run `members add` with this node's peer ID). Remembered in <data-dir>/group.json.", valueName: "invite"))
+    var join: String?
+
     @Flag(name: .customLong("no-mdns"),
           help: "Do not use mDNS: nothing is sent on UDP 5353 and LAN peers are not discovered (use --peer or connect).")
     var noMDNS = false
@@ -140,6 +144,7 @@ struct P2PSyncDaemon: ParsableCommand {
             configuration.tcp = !noTCP
             configuration.quicPort = quicPort
             configuration.swarmKeyPath = swarmKey
+            configuration.joinInvite = join
             if detach {
                 try Detacher.detach(configuration: configuration)
                 return

@@ -1,0 +1,118 @@
+import ControlProtocol
+import Foundation
+import JSON
+import Testing
+import TestSupport
+
+/// Private groups (issue 14) with real daemons: an admin creates a group and adds a writer, a
+/// reader and a member it later removes; they join with the invite line. The outsider is closed
+/// right after the handshake and never sees a key, the reader's writes are refused, the removed
+/// member is disconnected and its later writes reach no one while its earlier ones stay; the
+/// audit log records all of it and `--verify` names an edited line.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct PrivateGroupTests {
+    typealias G = GossipReplicationTests
+
+    static func peerID(_ node: DaemonHarness) throws -> String {
+        try #require(try G.call(node, .info)["peer_id"]?.stringValue)
+    }
+
+    static func members(_ node: DaemonHarness) -> [String: String] {
+        guard let list = (try? G.call(node, .members))?["members"]?.arrayValue else { return [:] }
+        var out: [String: String] = [:]
+        for m in list { if let p = m["peer_id"]?.stringValue, let r = m["role"]?.stringValue { out[p] = r } }
+        return out
+    }
+
+    @Test func aGroupOfFourWithAReaderARemovedMemberAndAnOutsider() throws {
+        let admin = DaemonHarness(), writer = DaemonHarness(), reader = DaemonHarness(), removed = DaemonHarness(), outsider = DaemonHarness()
+        let adminDaemon = try admin.start()
+        let created = try admin.ctl("group", "create")
+        #expect(created.status == 0, "\(created)")
+        #expect(created.stdout.contains("this node is its admin"), "\(created)")
+        let invite = try admin.ctl("group", "invite")
+        #expect(invite.status == 0 && invite.stdout.hasPrefix("p2p-sync-invite:"), "\(invite)")
+        let line = invite.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        for node in [writer, reader, removed, outsider] { try node.start() }
+        let (w, r, x, o) = (try Self.peerID(writer), try Self.peerID(reader), try Self.peerID(removed), try Self.peerID(outsider))
+        for (peer, role) in [(w, "writer"), (r, "reader"), (x, "writer")] {
+            let added = try admin.ctl("members", "add", peer, "--role", role)
+            #expect(added.status == 0, "\(added)")
+        }
+        // Only admins change the membership; a bad role is a usage error.
+        #expect(try admin.ctl("members", "add", o, "--role", "owner").status == 2)
+        for node in [writer, reader, removed] {
+            let joined = try node.ctl("group", "join", line)
+            #expect(joined.status == 0, "\(joined)")
+        }
+        // Every member converges on the same membership (from the signed changes, by catch-up).
+        for node in [writer, reader, removed] {
+            #expect(ChildProcess.waitUntil(timeout: 30) { Self.members(node).count == 4 }, "\(Self.members(node))")
+        }
+        #expect(Self.members(reader)[r] == "reader" && Self.members(writer)[w] == "writer")
+        let notAdmin = try writer.ctl("members", "add", o, "--role", "writer")
+        #expect(notAdmin.status == 1 && notAdmin.stderr.contains("only an admin"), "\(notAdmin)")
+
+        // Writes replicate among members; the reader reads all and writes none.
+        _ = try G.call(admin, .put(key: "g/admin", value: "from the admin"))
+        _ = try G.call(writer, .put(key: "g/writer", value: "from the writer"))
+        _ = try G.call(removed, .put(key: "g/early", value: "before removal"))
+        for node in [admin, writer, reader, removed] {
+            #expect(ChildProcess.waitUntil(timeout: 20) {
+                G.value(node, "g/admin") == "from the admin" && G.value(node, "g/writer") == "from the writer" && G.value(node, "g/early") == "before removal"
+            })
+        }
+        let readerWrite = try reader.ctl("add", "g/reader", "no")
+        #expect(readerWrite.status == 1 && readerWrite.stderr.contains("reader"), "\(readerWrite)")
+        // Keys of the membership are the node's own.
+        #expect(try admin.ctl("add", ".p2p-sync/group/x", "y").status == 1)
+
+        // The outsider is closed right after the handshake and never sees a key.
+        let address = try PeerConnectionTests.loopbackAddress(adminDaemon)
+        #expect(try outsider.ctl("connect", address).status != 0)
+        #expect(ChildProcess.waitUntil(timeout: 10) { ((try? G.call(admin, .status))?["group"]?["refused_connections"]?.intValue ?? 0) >= 1 })
+        Thread.sleep(forTimeInterval: 1)
+        #expect(G.value(outsider, "g/admin") == nil)
+
+        // The removed member is disconnected by every member; its later writes reach no one.
+        let removal = try admin.ctl("members", "remove", x)
+        #expect(removal.status == 0, "\(removal)")
+        for node in [admin, writer, reader] {
+            #expect(ChildProcess.waitUntil(timeout: 20) { Self.members(node)[x] == nil })
+        }
+        _ = try? removed.ctl("add", "g/late", "after removal")
+        _ = try? removed.ctl("connect", address)
+        Thread.sleep(forTimeInterval: 3)
+        for node in [admin, writer, reader] {
+            #expect(G.value(node, "g/late") == nil)
+            #expect(G.value(node, "g/early") == "before removal")
+        }
+
+        // All of it is in the admin's audit log, which verifies until a line is edited.
+        let audit = try admin.ctl("audit")
+        #expect(audit.status == 0, "\(audit)")
+        for event in ["group-created", "member-set", "member-removed", "connection-refused"] {
+            #expect(audit.stdout.contains("\"event\":\"\(event)\""), "\(event): \(audit.stdout)")
+        }
+        #expect(try admin.ctl("audit", "--verify").status == 0)
+        let writerAudit = try writer.ctl("audit")
+        #expect(writerAudit.stdout.contains("member-removed"), "\(writerAudit)")
+        let path = admin.dataDir + "/audit.log"
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[1] = lines[1].replacingOccurrences(of: "writer", with: "admin")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        let verify = try admin.ctl("audit", "--verify")
+        #expect(verify.status == 1 && verify.stderr.contains("line 2"), "\(verify)")
+    }
+
+    @Test func aBadInviteIsRefusedWithTheReason() throws {
+        let node = DaemonHarness()
+        try node.start()
+        let bad = try node.ctl("group", "join", "p2p-sync-invite:nothex:peer")
+        #expect(bad.status == 1 && bad.stderr.contains("bad invite"), "\(bad)")
+        #expect(throws: (any Error).self) { try DaemonHarness().start(["--join", "garbage"]) }
+        let members = try node.ctl("members")
+        #expect(members.stdout.contains("open mode"), "\(members)")
+    }
+}
