@@ -8,7 +8,7 @@ import PackageDescription
 
 let targets = [
     "ConnectionFuzz", "ControlRequestFuzz", "GossipRouterFuzz", "IdentifyFuzz", "JSONFuzz", "KadMessageFuzz", "KeyProtobufFuzz", "MDNSFuzz",
-    "MultiaddrBinaryFuzz", "MultiaddrTextFuzz", "MultistreamFuzz", "PeerIDFuzz", "ProtobufReaderFuzz",
+    "MultiaddrBinaryFuzz", "MultiaddrTextFuzz", "MultistreamFuzz", "PeerIDFuzz", "ProtobufReaderFuzz", "GroupFuzz",
     "PrivateNetworkFuzz", "PubsubRPCFuzz", "QUICEndpointFuzz", "ReconcileFuzz", "VarintFuzz", "WriteMessageFuzz", "YamuxFuzz",
 ]
 
