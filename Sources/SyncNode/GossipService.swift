@@ -142,7 +142,8 @@ final class GossipService {
         return entries.map { delivery[$0.version] ?? .localOnly }
     }
 
-    private func publish(_ data: [UInt8], what: String) -> WriteDelivery {
+    /// One message on the topic (internal for the simulation tests, which publish hostile ones).
+    func publish(_ data: [UInt8], what: String) -> WriteDelivery {
         do {
             let (events, sentTo) = try router.publish(topic: topic, data: data, now: now)
             carry(events)

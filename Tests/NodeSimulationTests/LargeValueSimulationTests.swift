@@ -1,5 +1,5 @@
 import SyncStore
-@testable import SyncNode
+@_spi(Fuzzing) @testable import SyncNode
 import Testing
 import Wire
 
@@ -48,6 +48,59 @@ struct LargeValueSimulationTests {
             let reconcile = node.core!.reconcile
             #expect(reconcile.fetchedAnnounced >= 1, "seed \(seed): \(node.address)")
             #expect(reconcile.wantedCount == 0 && reconcile.abandonedAnnounced == 0, "seed \(seed): \(node.address)")
+        }
+        for node in nodes { node.core?.stop() }
+    }
+}
+
+/// A member floods announcements of writes it never serves (issue 15's review): each node
+/// tracks at most `ReconcileService.maxWanted` of them, leaves the rest to the periodic
+/// catch-up, gives up on the tracked ones after its bounded retries, and ignores (does not
+/// fetch or forward) announcements whose version is too far ahead of its clock.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct AnnouncementFloodSimulationTests {
+    @Test func aFloodOfAnnouncementsIsCappedAndFutureVersionsAreIgnored() throws {
+        let seed: UInt64 = 21
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<3).map { try SimulatedNode(index: $0, seed: seed) }
+        for i in 1..<nodes.count { nodes[i].dialing = [nodes[i - 1].multiaddr] }
+        for node in nodes { node.dht.enabled = false }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
+        scheduler.run(for: .seconds(5))
+
+        let flooder = nodes[0].core!
+        let origin = flooder.engine.localOrigin
+        let now = flooder.engine.wallMillis()
+        let flood = 1_500
+        for i in 0..<flood {
+            let version = Version(hlc: HLC(physicalMillis: now, logical: UInt32(i)), origin: origin)
+            let entry = Entry(key: "flood/\(i)", value: String(repeating: "x", count: 100_000), version: version)
+            _ = flooder.gossip.publish(WriteMessage.announcement(entry), what: "flood \(i)")
+        }
+        let ahead = now + 10 * 60 * 1_000
+        for i in 0..<10 {
+            let entry = Entry(key: "future/\(i)", value: String(repeating: "x", count: 100_000),
+                              version: Version(hlc: HLC(physicalMillis: ahead, logical: UInt32(i)), origin: origin))
+            _ = flooder.gossip.publish(WriteMessage.announcement(entry), what: "future \(i)")
+        }
+        scheduler.run(for: .seconds(2))
+        let first = nodes[1].core!
+        #expect(first.gossip.announcementsReceived == flood + 10)
+        #expect(first.reconcile.wantedCount <= ReconcileService.maxWanted)
+        #expect(first.reconcile.announcedOverCap == flood - ReconcileService.maxWanted)
+        // The future ones were ignored: counted as invalid, not forwarded to the next node.
+        #expect(first.gossip.invalidPayloads == 10)
+        #expect(nodes[2].core!.gossip.announcementsReceived == flood)
+        // The tracked ones are given up after the bounded retries (a second apart at most).
+        scheduler.run(for: .seconds(60))
+        for node in nodes.dropFirst() {
+            #expect(node.core!.reconcile.wantedCount == 0)
+            #expect(node.core!.reconcile.abandonedAnnounced + node.core!.reconcile.announcedOverCap == flood)
         }
         for node in nodes { node.core?.stop() }
     }
