@@ -166,6 +166,13 @@ public struct GossipsubRouter {
     /// Signs and sends a message of ours. With no subscribed peer it is queued and goes to
     /// the first peer that subscribes (`queuedCount`); the result says how many peers got it.
     public mutating func publish(topic: String, data: [UInt8], now: UInt64) throws(PubsubError) -> (events: [RouterEvent], sentTo: Int) {
+        try publish(try sign(topic: topic, data: data), now: now)
+    }
+
+    /// Makes the signed message `publish` would send, with the next sequence number, without
+    /// sending it: a node that keeps the signed message as the proof of its writes stores it
+    /// in the same transaction as the writes, then publishes it (`publish(_:now:)`).
+    public mutating func sign(topic: String, data: [UInt8]) throws(PubsubError) -> PubsubMessage {
         var unsigned = PubsubMessage(from: nil, data: data, seqno: nil, topic: topic)
         unsigned.seqno = Self.bigEndian(nextSeqno)
         let message = MessageSigning.sign(unsigned, with: identity)
@@ -174,6 +181,13 @@ public struct GossipsubRouter {
             throw .tooLarge(bytes: size, limit: parameters.maxSentRPCBytes)
         }
         nextSeqno &+= 1
+        return message
+    }
+
+    /// Sends a message made by `sign`.
+    public mutating func publish(_ message: PubsubMessage, now: UInt64) throws(PubsubError) -> (events: [RouterEvent], sentTo: Int) {
+        let topic = message.topic
+        let size = RPCSplitter.field(message.encodedCount)
         let id = message.defaultID
         seen.insert(id, now: now)
         cache.put(id, message)

@@ -8,7 +8,8 @@ import Wire
 ///                   optional bool more = 4; optional bool done = 5;
 ///                   repeated bytes origin = 6;  /* the origins that items refer to by index */
 ///                   optional uint32 ack = 7;    /* streamed messages received since the last ack */
-///                   optional bool streamed = 8; /* entries only, not a turn: answered by an ack */ }
+///                   optional bool streamed = 8; /* entries only, not a turn: answered by an ack */
+///                   repeated bytes proof = 9;   /* in a group: signed messages proving the entries */ }
 /// message Range   { optional bytes lower = 1 /* absent: where the previous range ended */;
 ///                   optional bytes upper = 2 /* absent: end of keys */;
 ///                   optional uint32 kind = 3 /* 0 (default) fingerprint, 1 ids */; optional fixed64 sum = 4;
@@ -52,6 +53,9 @@ public struct ReconcileMessage: Equatable, Sendable {
     public var want: [[UInt8]] = []
     /// Entries the receiver asked for.
     public var entries: [Entry] = []
+    /// Proofs of the entries' writes (issue 14, a node in a group): opaque to this module, each
+    /// the signed message that first carried a batch of writes; field 9.
+    public var proofs: [[UInt8]] = []
     /// The sender has more entries to send: the receiver must answer, even with nothing.
     public var more = false
     /// The sender has nothing left to say; the session is over.
@@ -130,6 +134,7 @@ public struct ReconcileMessage: Equatable, Sendable {
         for origin in origins { w.bytesField(6, origin) }
         if ack > 0 { w.varintField(7, UInt64(ack)) }
         if streamed { w.varintField(8, 1) }
+        for proof in proofs { w.bytesField(9, proof) }
         return w.bytes
     }
 
@@ -158,7 +163,8 @@ public struct ReconcileMessage: Equatable, Sendable {
                 guard v <= UInt64(UInt32.max) else { throw .malformed("ack of \(v) messages") }
                 ack = UInt32(v)
             case (8, .varint(let v)): streamed = v != 0
-            case (1...8, _): throw .malformed("field \(field) has the wrong wire type")
+            case (9, .bytes(let b)): proofs.append(b)
+            case (1...9, _): throw .malformed("field \(field) has the wrong wire type")
             default: break
             }
         }

@@ -23,6 +23,7 @@ final class GossipService {
     /// A peer announced a write too large for gossip that is newer than ours: fetch it by
     /// catch-up, from the connection the announcement came on first (ReconcileService.fetch).
     var onAnnounced: ((WriteAnnouncement, PeerConnection) -> Void)?
+    private let localPeer: PeerID
     /// Announcements received (those newer than ours are counted by `ReconcileService`).
     private(set) var announcementsReceived = 0
 
@@ -34,6 +35,7 @@ final class GossipService {
         self.logger = logger
         // Sequence numbers start at the wall clock in nanoseconds, as go and rust do, so a
         // restarted node never reuses a message ID that peers may still remember.
+        localPeer = identity.publicKey.peerID
         router = GossipsubRouter(identity: identity, parameters: parameters, seed: seed,
                                  firstSeqno: WallClock.nowMillis() &* 1_000_000)
         engine.publishLocal = { [unowned self] entries in self.publish(entries) }
@@ -97,6 +99,13 @@ final class GossipService {
                     invalidPayloads += 1
                     return .ignore("announced version \(announced.version.hlc) is too far ahead of this node's clock")
                 }
+                if engine.keepsProofs {
+                    guard let proof = WriteProof.record(message, author: author, payload: .announced(announced)) else {
+                        invalidPayloads += 1
+                        return .reject("announcement of \(announced.key) names another origin than its signer \(author)")
+                    }
+                    engine.stageProof(proof)
+                }
                 onAnnounced?(announced, connection)
                 return .accept
             }
@@ -110,7 +119,8 @@ final class GossipService {
             invalidPayloads += 1
             return .reject("write of \(forged.key) names origin \(Entry.originText(forged.version.origin)) but was signed by \(author)")
         }
-        let refused = engine.stageRemote(entries)
+        let proof = engine.keepsProofs ? WriteProof.record(message, author: author, payload: .writes(entries)) : nil
+        let refused = engine.stageRemote(entries, proof: proof)
         if !refused.isEmpty, refused.count == entries.count {
             // The author's clock is wrong, not the forwarder's behaviour: dropped without a
             // penalty for the peer that passed it on (gossipsub's "ignore"). A message with
@@ -126,20 +136,58 @@ final class GossipService {
     /// Publishes committed local writes, batched into as few messages as fit; a write too
     /// large for a message is announced instead, and peers fetch it by catch-up.
     private func publish(_ entries: [Entry]) -> [WriteDelivery] {
+        sign(entries, keepingProofs: false).publish()
+    }
+
+    /// In a group: local writes' messages are signed before their commit and their proofs
+    /// stored with them; received messages' proofs are kept with their writes (docs/GROUPS.md).
+    func keepProofs() {
+        engine.signLocal = { [unowned self] entries in self.sign(entries, keepingProofs: true) }
+    }
+
+    /// The messages that carry `entries` (batched into as few as fit; a write too large for a
+    /// message is announced instead, and peers fetch it by catch-up), signed; `publish` sends
+    /// them and says where each write went.
+    private func sign(_ entries: [Entry], keepingProofs: Bool) -> (proofs: [WriteProofRecord], publish: () -> [WriteDelivery]) {
         let (messages, tooLarge) = WriteMessage.batches(entries)
-        // A local write's version is unique (our clock never repeats), so it names the write.
-        var delivery: [Version: WriteDelivery] = [:]
-        for (batch, data) in messages {
-            let outcome = publish(data, what: "\(batch.count) writes")
-            for entry in batch { delivery[entry.version] = outcome }
-        }
-        for entry in tooLarge {
-            switch publish(WriteMessage.announcement(entry), what: "the announcement of \(entry.key)") {
-            case .sent(let peers): delivery[entry.version] = .announced(peers: peers)
-            case let other: delivery[entry.version] = other
+        var signed: [(message: PubsubMessage?, batch: [Entry], announced: Bool, what: String)] = []
+        var proofs: [WriteProofRecord] = []
+        func add(_ data: [UInt8], _ batch: [Entry], announced: Bool, what: String) {
+            do {
+                let message = try router.sign(topic: topic, data: data)
+                signed.append((message, batch, announced, what))
+                if keepingProofs, let proof = WriteProof.record(message, author: localPeer, payload: announced
+                    ? .announced(WriteAnnouncement(key: batch[0].key, version: batch[0].version, valueBytes: 0)) : .writes(batch)) {
+                    proofs.append(proof)
+                }
+            } catch {
+                logger.error("could not publish \(what): \(error)")
+                signed.append((nil, batch, announced, what))
             }
         }
-        return entries.map { delivery[$0.version] ?? .localOnly }
+        for (batch, data) in messages { add(data, batch, announced: false, what: "\(batch.count) writes") }
+        for entry in tooLarge { add(WriteMessage.announcement(entry), [entry], announced: true, what: "the announcement of \(entry.key)") }
+        return (proofs, { [self] in
+            // A local write's version is unique (our clock never repeats), so it names the write.
+            var delivery: [Version: WriteDelivery] = [:]
+            for item in signed {
+                var outcome = item.message.map { self.publish($0, what: item.what) } ?? .localOnly
+                if item.announced, case .sent(let peers) = outcome { outcome = .announced(peers: peers) }
+                for entry in item.batch { delivery[entry.version] = outcome }
+            }
+            return entries.map { delivery[$0.version] ?? .localOnly }
+        })
+    }
+
+    private func publish(_ message: PubsubMessage, what: String) -> WriteDelivery {
+        do {
+            let (events, sentTo) = try router.publish(message, now: now)
+            carry(events)
+            return sentTo > 0 ? .sent(peers: sentTo) : .queued
+        } catch {
+            logger.error("could not publish \(what): \(error)")
+            return .localOnly
+        }
     }
 
     /// One message on the topic (internal for the simulation tests, which publish hostile ones).

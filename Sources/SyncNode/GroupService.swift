@@ -45,7 +45,20 @@ final class GroupService {
             loadChanges()
         }
         engine.localKeyCheck = { [unowned self] key in self.localWriteRefusal(key: key) }
+        if membership != nil { engage() }
+    }
+
+    /// Called once the node is in a group (at start, or on create or join): the node keeps
+    /// proofs of writes from then on.
+    var onEngaged: (() -> Void)? {
+        didSet { if membership != nil { onEngaged?() } }
+    }
+
+    /// The group's rules take hold: remote writes pass the gate from now on.
+    private func engage() {
         engine.remoteWriteGate = { [unowned self] entries in self.gate(entries) }
+        engine.onRemoteRefused = { [unowned self] entry, reason in self.auditRefusedWrite(entry, reason: reason) }
+        onEngaged?()
     }
 
     var group: GroupID? { membership?.group }
@@ -186,6 +199,7 @@ final class GroupService {
         let change = MembershipChange.create(hlc: version.hlc, by: identity, nonce: SecureRandom.bytes(GroupID.nonceCount))
         if let error = saveGroupFile(group: change.group, invitedBy: nil) { return completion(.failure(.refused(error))) }
         membership = Membership(group: change.group)
+        engage()
         apply(change) { result in completion(result.map { change.group }) }
     }
 
@@ -196,6 +210,7 @@ final class GroupService {
         membership = Membership(group: invite.group)
         invitedBy = invite.admin
         loadChanges()
+        engage()
         audit.record("group-joined", ["group": .string(invite.group.description), "invited_by": .string(invite.admin.description)])
         return nil
     }

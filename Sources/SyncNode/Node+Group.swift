@@ -9,6 +9,7 @@ import Wire
 extension Node {
     /// Wires the group's rules into the connections (called once at start).
     func startGroup() {
+        group.onEngaged = { [unowned self] in self.gossip.keepProofs() }
         peers.admission = { [unowned self] in self.group.admission() }
         peers.onPeerRefused = { [unowned self] peer, why, connection in
             self.group.connectionRefused(peer, reason: why, address: connection.address.withoutPeerID.description, nowMillis: WallClock.nowMillis())

@@ -45,6 +45,7 @@ final class NodeCore {
                                seed: random.next())
         reconcile = ReconcileService(loop: loop, engine: engine, logger: sink.logger("sync"), random: random,
                                      peers: { [unowned peers] in peers.connectedPeers })
+        reconcile.topic = topic
         clock = ClockService(loop: loop, engine: engine, logger: sink.logger("clock"),
                              peers: { [unowned peers] in peers.connectedPeers })
         dht = DHTService(local: peerID, enabled: settings.enabled, serving: settings.serving, protocolID: settings.protocolID, topic: topic, loop: loop,

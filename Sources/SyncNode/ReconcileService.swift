@@ -1,3 +1,4 @@
+import Group
 import JSON
 import Reactor
 import Reconcile
@@ -62,6 +63,10 @@ final class ReconcileService {
         var attempts = 0
     }
     private var wanted: [[UInt8]: Wanted] = [:]
+    /// The gossip topic, which proofs of writes must be messages of.
+    var topic = ""
+    /// Proofs read lately, for the next entries of a streamed range.
+    private var recentProofs: [WriteProofRecord] = []
     var wantedCount: Int { wanted.count }
     private var wantedCheckScheduled = false
     /// Checks of a missing announced write before it is left to the periodic catch-up.
@@ -263,7 +268,16 @@ final class ReconcileService {
                 (try? engine.store.entries(forKeys: keys.map { String(decoding: $0, as: UTF8.self) })) ?? []
             }
             if !output.received.isEmpty {
-                do { try engine.stageReconciled(output.received) } catch {
+                var received = output.received
+                var proofs: [WriteProofRecord] = []
+                if engine.keepsProofs {
+                    // In a group each entry must come with its author's signed batch.
+                    let check = WriteProof.check(received, proofs: message.proofs, topic: topic)
+                    received = check.proven
+                    proofs = check.records
+                    if !check.unproven.isEmpty { engine.refuseUnproven(check.unproven) }
+                }
+                do { try engine.stageReconciled(received, proofs: proofs) } catch {
                     throw ReconcileError.protocolViolation("refused entries: \(error)")
                 }
             }
@@ -282,6 +296,8 @@ final class ReconcileService {
     }
 
     private func send(_ message: ReconcileMessage, _ state: inout Running, _ id: StreamID) {
+        var message = message
+        if engine.keepsProofs, !message.entries.isEmpty { message.proofs = proofs(for: message.entries) }
         let encoded = message.encoded()
         state.bytesSent += encoded.count + 4
         state.connection.send(ReconcileHandler.Command.send(encoded), onStream: id)
@@ -311,6 +327,30 @@ final class ReconcileService {
             fail(key, error)
         }
     }
+
+    /// The stored proofs of `entries` (docs/GROUPS.md): entries in key order mostly share
+    /// batches, so the proofs found last are tried first. At most `maxProofBytes` per message;
+    /// entries past that go without, are refused by the peer, and come again next session.
+    private func proofs(for entries: [Entry]) -> [[UInt8]] {
+        var chosen: [WriteProofRecord] = []
+        var bytes = 0
+        for entry in entries where !MembershipChange.isMembershipKey(entry.key) {
+            if chosen.last?.covers(entry.version) == true || chosen.contains(where: { $0.covers(entry.version) }) { continue }
+            var found = recentProofs.filter { $0.covers(entry.version) }
+            if found.isEmpty {
+                found = (try? engine.store.proofs(covering: entry.version)) ?? []
+                recentProofs = Array((recentProofs + found).suffix(16))
+            }
+            for proof in found where !chosen.contains(proof) {
+                chosen.append(proof)
+                bytes += proof.bytes.count
+            }
+            if bytes > ReconcileService.maxProofBytes { break }
+        }
+        return chosen.map(\.bytes)
+    }
+
+    static let maxProofBytes = 4 << 20
 
     private func fail(_ key: Key, _ error: any Error) {
         guard let state = running[key] else { return }

@@ -74,6 +74,16 @@ public final class SyncEngine {
     public var onChange: ((Entry, ChangeSource) -> Void)?
     /// Sends committed local writes to the network; one answer per write, in order.
     var publishLocal: (([Entry]) -> [WriteDelivery])?
+    /// In a group (issue 14): signs the messages that will carry the local writes before the
+    /// commit, so that their proofs are stored in the same transaction; `publish` sends them
+    /// after it. Set by `GossipService.keepProofs`; nil in open mode.
+    var signLocal: (([Entry]) -> (proofs: [WriteProofRecord], publish: () -> [WriteDelivery]))?
+    /// Whether this node keeps and checks proofs of writes (a node in a group).
+    var keepsProofs: Bool { signLocal != nil }
+    /// Proofs of remote writes, stored with the next commit.
+    private var stagedProofs: [WriteProofRecord] = []
+    /// A remote write refused by the group's rules (for the audit log).
+    var onRemoteRefused: ((Entry, String) -> Void)?
 
     public private(set) var localWrites = 0
     public private(set) var commits = 0
@@ -139,7 +149,7 @@ public final class SyncEngine {
         }
     }
 
-    public var hasStagedWrites: Bool { !staged.isEmpty || !stagedRemote.isEmpty }
+    public var hasStagedWrites: Bool { !staged.isEmpty || !stagedRemote.isEmpty || !stagedProofs.isEmpty }
 
     /// Stages a put; `completion` runs once it is committed (or failed). Invalid input fails at once.
     public func stagePut(key: String, value: String, completion: @escaping Completion) {
@@ -257,7 +267,26 @@ public final class SyncEngine {
     /// between replicas on that key, which both sides show (`status`, `doctor`) until either
     /// side writes the key again.
     @discardableResult
-    func stageRemote(_ given: [Entry]) -> [(entry: Entry, error: RemoteWriteRefusal)] {
+    func stageRemote(_ given: [Entry], proof: WriteProofRecord? = nil) -> [(entry: Entry, error: RemoteWriteRefusal)] {
+        let refusals = stageRemoteChecked(given)
+        if let proof, keepsProofs, refusals.count < given.count { stagedProofs.append(proof) }
+        return refusals
+    }
+
+    /// Keeps the proof of writes this node does not stage now (an announcement of a large
+    /// write, fetched later by catch-up), so that it can serve them with their proof.
+    func stageProof(_ proof: WriteProofRecord) {
+        if keepsProofs { stagedProofs.append(proof) }
+    }
+
+    /// Entries received by catch-up without a proof from their author (in a group): refused,
+    /// counted and reported.
+    func refuseUnproven(_ list: [(entry: Entry, reason: String)]) {
+        groupRefusals += list.count
+        for (entry, reason) in list { onRemoteRefused?(entry, reason) }
+    }
+
+    private func stageRemoteChecked(_ given: [Entry]) -> [(entry: Entry, error: RemoteWriteRefusal)] {
         let wall = wallMillis()
         var accepted: [Entry] = []
         var refusals: [(entry: Entry, error: RemoteWriteRefusal)] = []
@@ -332,12 +361,23 @@ public final class SyncEngine {
         guard hasStagedWrites else { return }
         let batch = staged
         let remote = stagedRemote
+        var proofs = stagedProofs
         staged.removeAll(keepingCapacity: true)
         stagedRemote.removeAll(keepingCapacity: true)
+        stagedProofs.removeAll()
         let local = batch.map(\.entry)
+        // In a group the local writes' messages are signed first: their proofs go into the
+        // same transaction, and nothing is sent unless the commit holds.
+        var publishSigned: (() -> [WriteDelivery])?
+        if !local.isEmpty, let signLocal {
+            let signed = signLocal(local)
+            proofs += signed.proofs
+            publishSigned = signed.publish
+        }
         do {
             let index = reconcileIndex
-            let changed = try store.apply(local.isEmpty ? remote : local + remote, storedVersion: index.map { index in { index.version(of: $0) } })
+            let changed = try store.apply(local.isEmpty ? remote : local + remote, proofs: proofs,
+                                          storedVersion: index.map { index in { index.version(of: $0) } })
             // The entries the store applied (one per key) go into the index before any
             // completion or notification runs, so that what those ask of it includes this
             // commit. Keys as the UTF-8 bytes the store holds, as `versions()` gives them.
@@ -346,7 +386,7 @@ public final class SyncEngine {
             partialIndex?.insert(contentsOf: changedItems, hash: SHA256.hash)
             commits += 1
             localWrites += batch.count
-            let deliveries = local.isEmpty ? [] : (publishLocal?(local) ?? Array(repeating: .localOnly, count: local.count))
+            let deliveries = local.isEmpty ? [] : (publishSigned?() ?? publishLocal?(local) ?? Array(repeating: .localOnly, count: local.count))
             for (index, item) in batch.enumerated() {
                 item.completion(.success(CommittedWrite(entry: item.entry, delivery: index < deliveries.count ? deliveries[index] : .localOnly)))
             }
@@ -436,7 +476,7 @@ public final class SyncEngine {
 
     /// Writes received by reconciliation: the same checks as gossip (limits, then the clock
     /// rule, which refuses single entries); an invalid entry refuses them all.
-    func stageReconciled(_ entries: [Entry]) throws(ReconciledWriteError) {
+    func stageReconciled(_ entries: [Entry], proofs: [WriteProofRecord] = []) throws(ReconciledWriteError) {
         for entry in entries {
             do throws(StoreError) {
                 try EntryLimits.validate(key: entry.key)
@@ -446,7 +486,8 @@ public final class SyncEngine {
             }
             guard !entry.version.origin.isEmpty else { throw .invalid("write of \(entry.key) has no origin") }
         }
-        stageRemote(entries)
+        let refusals = stageRemoteChecked(entries)
+        if keepsProofs, refusals.count < entries.count { stagedProofs += proofs }
     }
 
     /// Live keys and tombstones. With the replica index built, the total is its count and only

@@ -1,4 +1,5 @@
 import JSON
+import P2PCrypto
 import SyncStore
 import Wire
 
@@ -7,7 +8,7 @@ import Wire
 /// {"Put":{"key":"k","value":"v","timestamp":"2026-11-25T12:00:00.123Z","hlc":"1764072000123:0","origin":"12D3KooW..."}}
 /// {"Delete":{"key":"k","timestamp":"...","hlc":"...","origin":"..."}}
 /// {"Batch":[{"Put":{...}},{"Delete":{...}}]}
-/// {"Announce":{"key":"k","hlc":"...","origin":"...","size":1048576}}
+/// {"Announce":{"key":"k","hlc":"...","origin":"...","size":1048576,"sha256":"64 hex digits"}}
 /// ```
 /// `Announce` stands for a put too large for a gossip message (values up to 1 MiB, issue 15):
 /// it names the write, and a peer that holds an older version fetches it by catch-up.
@@ -23,18 +24,22 @@ import Wire
 
     /// An announcement of `entry`, whose value travels by catch-up.
     static func announcement(_ entry: Entry) -> [UInt8] {
-        encode(.announced(WriteAnnouncement(key: entry.key, version: entry.version, valueBytes: entry.value?.utf8.count ?? 0)))
+        let value = Array((entry.value ?? "").utf8)
+        return encode(.announced(WriteAnnouncement(key: entry.key, version: entry.version, valueBytes: value.count, valueSHA256: SHA256.hash(value))))
     }
 
     @_spi(Fuzzing) public static func encode(_ payload: WritePayload) -> [UInt8] {
         switch payload {
-        case .writes(let entries): encode(entries)
-        case .announced(let announced): JSON.object(["Announce": .object([
-            "key": .string(announced.key),
-            "hlc": .string(announced.version.hlc.description),
-            "origin": .string(Entry.originText(announced.version.origin)),
-            "size": .int(announced.valueBytes),
-        ])]).encoded()
+        case .writes(let entries): return encode(entries)
+        case .announced(let announced):
+            var fields: [String: JSON] = [
+                "key": .string(announced.key),
+                "hlc": .string(announced.version.hlc.description),
+                "origin": .string(Entry.originText(announced.version.origin)),
+                "size": .int(announced.valueBytes),
+            ]
+            if let hash = announced.valueSHA256 { fields["sha256"] = .string(Base16.encode(hash)) }
+            return JSON.object(["Announce": .object(fields)]).encoded()
         }
     }
 
@@ -154,7 +159,14 @@ import Wire
         guard let size = fields["size"]?.intValue, size >= 0, size <= Int64(EntryLimits.maxValueBytes) else {
             throw .shape("Announce without a size of 0 to \(EntryLimits.maxValueBytes) bytes")
         }
-        return WriteAnnouncement(key: key, version: Version(hlc: hlc, origin: origin.bytes), valueBytes: Int(size))
+        var hash: [UInt8]?
+        if let text = fields["sha256"] {
+            guard let hex = text.stringValue, let bytes = Base16.decode(hex), bytes.count == SHA256.digestCount else {
+                throw .shape("Announce with a sha256 that is not 64 hex digits")
+            }
+            hash = bytes
+        }
+        return WriteAnnouncement(key: key, version: Version(hlc: hlc, origin: origin.bytes), valueBytes: Int(size), valueSHA256: hash)
     }
 
     private static func write(_ kind: String, _ body: JSON, author: PeerID) throws(WriteMessageError) -> Entry {
@@ -203,11 +215,15 @@ import Wire
     public let key: String
     public let version: Version
     public let valueBytes: Int
+    /// SHA-256 of the value's UTF-8 bytes: lets a member check a value fetched by catch-up
+    /// against its author's signed announcement (issue 14). Optional on the wire.
+    public let valueSHA256: [UInt8]?
 
-    public init(key: String, version: Version, valueBytes: Int) {
+    public init(key: String, version: Version, valueBytes: Int, valueSHA256: [UInt8]? = nil) {
         self.key = key
         self.version = version
         self.valueBytes = valueBytes
+        self.valueSHA256 = valueSHA256
     }
 }
 

@@ -21,7 +21,7 @@ public final class Store {
     private let connection: SQLiteConnection
 
     /// Schema version kept in `PRAGMA user_version`; migrations step it up in `migrate()`.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
     /// "P2PS" in `PRAGMA application_id`, so we never adopt another program's database.
     static let applicationID: Int32 = 0x5032_5053
     /// How long a statement waits for another connection's lock before failing.
@@ -129,6 +129,22 @@ public final class Store {
                     PRAGMA user_version=3;
                     """)
             }
+            // Version 4 (issue 14): proofs of writes, one row per signed batch; a rowid table
+            // (rows are up to 64 KiB) with an index to find a write's batch.
+            if identity == .fresh || identity == .ours(version: 1) || identity == .ours(version: 2) || identity == .ours(version: 3) {
+                try connection.execute("""
+                    CREATE TABLE IF NOT EXISTS proofs(
+                        origin BLOB NOT NULL,
+                        last_ms INTEGER NOT NULL,
+                        last_logical INTEGER NOT NULL,
+                        first_ms INTEGER NOT NULL,
+                        first_logical INTEGER NOT NULL,
+                        bytes BLOB NOT NULL
+                    );
+                    CREATE UNIQUE INDEX IF NOT EXISTS proofs_by_write ON proofs(origin, last_ms, last_logical, first_ms, first_logical);
+                    PRAGMA user_version=4;
+                    """)
+            }
             try connection.execute("COMMIT")
         } catch {
             try? connection.execute("ROLLBACK")
@@ -192,15 +208,16 @@ public final class Store {
     /// version, and a lookup there costs a fraction of a SELECT (a new node's catch-up
     /// misses on every key).
     @discardableResult
-    public func apply(_ entries: [Entry], storedVersion known: ((_ key: [UInt8]) -> Version?)? = nil) throws(StoreError) -> [Entry] {
+    public func apply(_ entries: [Entry], proofs: [WriteProofRecord] = [], storedVersion known: ((_ key: [UInt8]) -> Version?)? = nil) throws(StoreError) -> [Entry] {
         for entry in entries {
             try EntryLimits.validate(key: entry.key)
             if let value = entry.value { try EntryLimits.validate(value: value) }
         }
-        guard !entries.isEmpty else { return [] }
+        guard !entries.isEmpty || !proofs.isEmpty else { return [] }
 
         try run(Store.sqlBegin, "begin a transaction")
         do throws(StoreError) {
+            for proof in proofs { try insert(proof) }
             // Keys written in this batch: the winner so far, so the database is read once per key.
             // Keyed by UTF-8 bytes, as SQLite keys are: String equality would merge "é" (NFC)
             // with "e\u{301}" (NFD), which are two different keys here.
@@ -296,6 +313,39 @@ public final class Store {
         statement.bind(4, int64: Int64(entry.version.hlc.logical))
         statement.bind(5, blob: entry.version.origin)
         _ = try connection.step(statement, "write key \(entry.key)")
+    }
+
+    private func insert(_ proof: WriteProofRecord) throws(StoreError) {
+        let statement = try connection.prepared(Store.sqlInsertProof)
+        statement.bind(1, blob: proof.origin)
+        statement.bind(2, int64: Int64(bitPattern: proof.last.physicalMillis))
+        statement.bind(3, int64: Int64(proof.last.logical))
+        statement.bind(4, int64: Int64(bitPattern: proof.first.physicalMillis))
+        statement.bind(5, int64: Int64(proof.first.logical))
+        statement.bind(6, blob: proof.bytes)
+        _ = try connection.step(statement, "store the proof of a batch of writes")
+    }
+
+    /// The stored proofs whose batch may hold the write of `version` (by its author and clock
+    /// range), nearest first; usually one.
+    public func proofs(covering version: Version, limit: Int = 4) throws(StoreError) -> [WriteProofRecord] {
+        let statement = try connection.prepared(Store.sqlProofsCovering)
+        defer { connection.done(statement) }
+        statement.bind(1, blob: version.origin)
+        statement.bind(2, int64: Int64(bitPattern: version.hlc.physicalMillis))
+        statement.bind(3, int64: Int64(version.hlc.logical))
+        statement.bind(4, int64: Int64(limit))
+        var out: [WriteProofRecord] = []
+        while try connection.step(statement, "read proofs of writes") {
+            let record = WriteProofRecord(origin: statement.blob(0), first: Store.hlc(statement, 3), last: Store.hlc(statement, 1), bytes: statement.blob(5))
+            if record.covers(version) { out.append(record) }
+        }
+        return out
+    }
+
+    /// How many proofs are stored (for `status`).
+    public func proofCount() throws(StoreError) -> Int {
+        Int(try connection.texts("SELECT count(*) FROM proofs").first ?? "") ?? 0
     }
 
     private func run(_ sql: String, _ operation: String) throws(StoreError) {
@@ -519,6 +569,13 @@ public final class Store {
     // Milliseconds of 2^63 and more are stored negative: those sort first, as the larger.
     private static let sqlGreatest = "SELECT hlc_ms, hlc_logical FROM entries ORDER BY hlc_ms < 0 DESC, hlc_ms DESC, hlc_logical DESC LIMIT 1"
 
+    private static let sqlInsertProof = "INSERT OR IGNORE INTO proofs(origin, last_ms, last_logical, first_ms, first_logical, bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    // Row values compare as tuples; HLC milliseconds are stored as signed bit patterns, and
+    // every real clock is below 2^63, so signed order is clock order.
+    private static let sqlProofsCovering = """
+        SELECT origin, last_ms, last_logical, first_ms, first_logical, bytes FROM proofs
+        WHERE origin = ?1 AND (last_ms, last_logical) >= (?2, ?3) ORDER BY last_ms, last_logical LIMIT ?4
+        """
     private static let sqlRefuse = "INSERT OR IGNORE INTO refused(key, hlc_ms, hlc_logical, origin) VALUES(?1, ?2, ?3, ?4)"
     private static let sqlRefused = "SELECT key, hlc_ms, hlc_logical, origin FROM refused"
 

@@ -11,7 +11,7 @@ import TestSupport
         let store = try Store(path: dir.file("store.db"))
         #expect(try store.pragma("journal_mode") == "wal")
         #expect(try store.pragma("synchronous") == "2")  // FULL
-        #expect(try store.pragma("user_version") == "3")
+        #expect(try store.pragma("user_version") == "4")
         #expect(try store.pragma("application_id") == "\(0x5032_5053)")
         #expect(try Int(store.pragma("busy_timeout") ?? "") ?? 0 > 0)
     }
@@ -64,7 +64,7 @@ import TestSupport
         #expect(try reopened.entry(forKey: "k5")?.isTombstone == true)
         #expect(try reopened.greatestHLC() == HLC(physicalMillis: 5_000, logical: 4))
         // Reopening an existing store does not touch its schema.
-        #expect(try reopened.pragma("user_version") == "3")
+        #expect(try reopened.pragma("user_version") == "4")
     }
 
     @Test func greatestHLCIsZeroWhenEmptyAndOrdersMillisecondsAsUnsigned() throws {
@@ -189,11 +189,11 @@ import TestSupport
             store.close()
             // Back to schema 1 as an older p2p-syncd left it.
             let raw = try SQLiteConnection(path: path)
-            try raw.execute("DROP TABLE refused; DROP INDEX entries_tombstones; PRAGMA user_version=1")
+            try raw.execute("DROP TABLE refused; DROP INDEX entries_tombstones; DROP TABLE proofs; PRAGMA user_version=1")
             raw.close()
         }
         let store = try Store(path: path)
-        #expect(try store.pragma("user_version") == "3")
+        #expect(try store.pragma("user_version") == "4")
         #expect(try store.entry(forKey: "k") == entry)
         // Schema 3's index of tombstones is built from the entries already there.
         try store.apply([Entry(key: "gone", value: nil, version: Version(hlc: HLC(physicalMillis: 6, logical: 0), origin: [1]))])
@@ -206,13 +206,36 @@ import TestSupport
         #expect(remembered.count == 1 && remembered.first?.key == "far" && remembered.first?.version == refused)
     }
 
+    /// Schema 4 (issue 14): a batch's proof is stored with the writes in one transaction and
+    /// found for any write in its author's clock range; the same proof twice is kept once.
+    @Test func proofsAreFoundByAuthorAndClockRange() throws {
+        let dir = TemporaryDirectory()
+        let store = try Store(path: dir.file("store.db"))
+        func hlc(_ ms: UInt64, _ l: UInt32 = 0) -> HLC { HLC(physicalMillis: ms, logical: l) }
+        let a: [UInt8] = [1, 2], b: [UInt8] = [3]
+        let batch1 = WriteProofRecord(origin: a, first: hlc(10), last: hlc(20, 5), bytes: [0xaa])
+        let batch2 = WriteProofRecord(origin: a, first: hlc(21), last: hlc(30), bytes: [0xbb])
+        let lone = WriteProofRecord(origin: a, first: hlc(15), last: hlc(15), bytes: [0xcc])  // announced inside batch 1
+        let other = WriteProofRecord(origin: b, first: hlc(10), last: hlc(40), bytes: [0xdd])
+        try store.apply([Entry(key: "k", value: "v", version: Version(hlc: hlc(12), origin: a))], proofs: [batch1, batch2, lone, other, batch1])
+        #expect(try store.proofCount() == 4)
+        #expect(try store.proofs(covering: Version(hlc: hlc(12), origin: a)) == [batch1])
+        #expect(try store.proofs(covering: Version(hlc: hlc(20, 5), origin: a)) == [batch1])
+        #expect(try store.proofs(covering: Version(hlc: hlc(15), origin: a)).map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) } == [[0xaa], [0xcc]])
+        #expect(try store.proofs(covering: Version(hlc: hlc(25), origin: a)) == [batch2])
+        #expect(try store.proofs(covering: Version(hlc: hlc(31), origin: a)).isEmpty)
+        #expect(try store.proofs(covering: Version(hlc: hlc(5), origin: a)).isEmpty)
+        #expect(try store.proofs(covering: Version(hlc: hlc(25), origin: b)) == [other])
+        #expect(try store.proofs(covering: Version(hlc: hlc(25), origin: [9])).isEmpty)
+    }
+
     @Test func aStoreFromANewerSchemaIsRefused() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("store.db")
         try Store(path: path).close()
         do {
             let raw = try SQLiteConnection(path: path)
-            try raw.execute("PRAGMA user_version=4")
+            try raw.execute("PRAGMA user_version=5")
             raw.close()
         }
         let error = #expect(throws: StoreError.self) { _ = try Store(path: path) }
