@@ -134,6 +134,61 @@ struct PrivateGroupTests {
         #expect(verify.status == 1 && verify.stderr.contains("line 2"), "\(verify)")
     }
 
+    /// A member that serves catch-up alters another author's write and invents one in its name
+    /// (it edits its own store while stopped): a new member catching up from it alone refuses
+    /// both, keeps the honest writes, and audits the refusals.
+    @Test func aMemberServingCatchUpCannotForgeAnotherAuthorsWrites() throws {
+        let founder = DaemonHarness(), forger = DaemonHarness(), newcomer = DaemonHarness()
+        try founder.start()
+        #expect(try founder.ctl("group", "create").status == 0)
+        try forger.start()
+        let forgerID = try Self.peerID(forger)
+        #expect(try founder.ctl("members", "add", forgerID, "--role", "admin").status == 0)
+        #expect(try forger.ctl("group", "join", try founder.ctl("group", "invite").stdout.trimmingCharacters(in: .whitespacesAndNewlines)).status == 0)
+        #expect(ChildProcess.waitUntil(timeout: 20) { Self.members(forger).count == 2 })
+        // The founder writes in two batches (an import, then one add); the forger relays them.
+        let lines = (0..<50).map { "{\"key\":\"f/\($0)\",\"value\":\"v\($0)\"}" }.joined(separator: "\n") + "\n"
+        #expect(try founder.ctl(["import", "-"], stdin: lines).status == 0)
+        _ = try G.call(founder, .put(key: "f/single", value: "one"))
+        _ = try G.call(forger, .put(key: "own/forger", value: "honest"))
+        #expect(ChildProcess.waitUntil(timeout: 20) { G.value(forger, "f/49") == "v49" && G.value(forger, "f/single") == "one" })
+        try newcomer.start()
+        let newcomerID = try Self.peerID(newcomer)
+        #expect(try forger.ctl("members", "add", newcomerID, "--role", "reader").status == 0)
+        founder.daemon?.signal(SIGTERM)
+        _ = founder.daemon?.waitForExit(timeout: 10)
+
+        // The forger edits its replica: another value for the founder's f/7, a new write in the
+        // founder's name, and the founder's f/single moved to a later version.
+        forger.daemon?.signal(SIGTERM)
+        #expect(forger.daemon?.waitForExit(timeout: 10) == 0)
+        let edit = try ChildProcess("/usr/bin/env", ["python3", "-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            origin, ms = db.execute("SELECT origin, hlc_ms FROM entries WHERE key = 'f/7'").fetchone()
+            db.execute("UPDATE entries SET value = 'forged' WHERE key = 'f/7'")
+            db.execute("INSERT INTO entries VALUES ('f/invented', 'made up', ?, 0, ?)", (ms + 5, origin))
+            db.execute("UPDATE entries SET hlc_ms = hlc_ms + 1000 WHERE key = 'f/single'")
+            db.commit()
+            """, forger.dataDir + "/store.db"], directory: forger.directory.path, name: "forge")
+        #expect(edit.waitForExit(timeout: 20) == 0, "\(edit.stderr)")
+        try forger.start()
+        // Its invite names its new port.
+        let invite = try forger.ctl("group", "invite").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try newcomer.ctl("group", "join", invite).status == 0)
+        #expect(ChildProcess.waitUntil(timeout: 30) { G.value(newcomer, "f/49") == "v49" && G.value(newcomer, "own/forger") == "honest" },
+                "\((try? G.call(newcomer, .status)) ?? .null) \(newcomer.daemon?.stderr.suffix(3000) ?? "") FORGER \(forger.daemon?.stderr.suffix(3000) ?? "")")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(G.value(newcomer, "f/7") == nil)
+        #expect(G.value(newcomer, "f/invented") == nil)
+        #expect(G.value(newcomer, "f/single") == nil)
+        #expect(G.value(newcomer, "f/8") == "v8")
+        let status = try G.call(newcomer, .status)
+        #expect((status["group"]?["refused_writes"]?.intValue ?? 0) >= 3, "\(status["group"] ?? .null)")
+        let audit = try newcomer.ctl("audit").stdout
+        #expect(audit.contains("\"key\":\"f/7\"") && audit.contains("\"key\":\"f/invented\"") && audit.contains("write-refused"), "\(audit)")
+    }
+
     @Test func aBadInviteIsRefusedWithTheReason() throws {
         let node = DaemonHarness()
         try node.start()

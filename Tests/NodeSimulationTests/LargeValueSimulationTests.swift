@@ -10,18 +10,7 @@ import Wire
 struct LargeValueSimulationTests {
     @Test(arguments: 1...5 as ClosedRange<UInt64>)
     func aOneMebibyteWriteReachesEveryNodeOfAChainLongBeforeThePeriodicCatchUp(seed: UInt64) throws {
-        let scheduler = SimulatedScheduler()
-        var rng = SplitMix64(seed: seed)
-        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
-                                             seed: rng.next())
-        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
-        let nodes = try (0..<5).map { try SimulatedNode(index: $0, seed: seed) }
-        // A chain: each node dials the one before it, and without the DHT meets no one else.
-        for i in 1..<nodes.count { nodes[i].dialing = [nodes[i - 1].multiaddr] }
-        for node in nodes { node.dht.enabled = false }
-        for node in nodes { try node.start(on: network, sink: sink) }
-        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
-        scheduler.run(for: .seconds(5))
+        let (scheduler, nodes) = try SimulatedChain.start(5, seed: seed)
         for (i, node) in nodes.enumerated() {
             #expect(node.core!.peers.connectedPeers.count == (i == 0 || i == nodes.count - 1 ? 1 : 2), "seed \(seed): \(node.address)")
         }
@@ -61,17 +50,7 @@ struct LargeValueSimulationTests {
 struct AnnouncementFloodSimulationTests {
     @Test func aFloodOfAnnouncementsIsCappedAndFutureVersionsAreIgnored() throws {
         let seed: UInt64 = 21
-        let scheduler = SimulatedScheduler()
-        var rng = SplitMix64(seed: seed)
-        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
-                                             seed: rng.next())
-        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
-        let nodes = try (0..<3).map { try SimulatedNode(index: $0, seed: seed) }
-        for i in 1..<nodes.count { nodes[i].dialing = [nodes[i - 1].multiaddr] }
-        for node in nodes { node.dht.enabled = false }
-        for node in nodes { try node.start(on: network, sink: sink) }
-        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
-        scheduler.run(for: .seconds(5))
+        let (scheduler, nodes) = try SimulatedChain.start(3, seed: seed)
 
         let flooder = nodes[0].core!
         let origin = flooder.engine.localOrigin
@@ -102,6 +81,50 @@ struct AnnouncementFloodSimulationTests {
             #expect(node.core!.reconcile.wantedCount == 0)
             #expect(node.core!.reconcile.abandonedAnnounced + node.core!.reconcile.announcedOverCap == flood)
         }
+        for node in nodes { node.core?.stop() }
+    }
+}
+
+/// Whole nodes in a chain, each dialing the one before it (no DHT, so no other links), started
+/// and run for 5 simulated seconds; commits run after every event.
+enum SimulatedChain {
+    static func start(_ count: Int, seed: UInt64) throws -> (SimulatedScheduler, [SimulatedNode]) {
+        let scheduler = SimulatedScheduler()
+        var rng = SplitMix64(seed: seed)
+        let network = SimulatedStreamNetwork(scheduler: scheduler, conditions: .init(latencyMilliseconds: 1...5, lossRate: 0),
+                                             seed: rng.next())
+        let sink = LogSink(filter: LogFilter(defaultLevel: .error))
+        let nodes = try (0..<count).map { try SimulatedNode(index: $0, seed: seed) }
+        for i in 1..<nodes.count { nodes[i].dialing = [nodes[i - 1].multiaddr] }
+        for node in nodes { node.dht.enabled = false }
+        for node in nodes { try node.start(on: network, sink: sink) }
+        scheduler.afterEvent = { for node in nodes { node.core?.engine.commitStaged() } }
+        scheduler.run(for: .seconds(5))
+        return (scheduler, nodes)
+    }
+}
+
+/// In a group (issue 14) a gossip message's writes must be its signer's own: a member that
+/// publishes a write naming another member as its origin is rejected by its peers (and the
+/// write applied nowhere), while its own writes pass.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct GroupGossipSimulationTests {
+    @Test func aWriteInAnotherAuthorsNameOverGossipIsRejected() throws {
+        let (scheduler, nodes) = try SimulatedChain.start(3, seed: 33)
+        // Group mode's gossip rule, with a gate that admits everything else.
+        for node in nodes { node.core!.engine.remoteWriteGate = { entries in (entries, []) } }
+        let forger = nodes[0].core!, victim = nodes[2].core!
+        let now = forger.engine.wallMillis()
+        let forged = Entry(key: "stolen", value: "in the victim's name", version: Version(hlc: HLC(physicalMillis: now, logical: 0), origin: victim.engine.localOrigin))
+        let own = Entry(key: "own", value: "mine", version: Version(hlc: HLC(physicalMillis: now, logical: 1), origin: forger.engine.localOrigin))
+        _ = forger.gossip.publish(WriteMessage.encode([forged]), what: "forged")
+        _ = forger.gossip.publish(WriteMessage.encode([own]), what: "own")
+        scheduler.run(for: .seconds(2))
+        for node in nodes.dropFirst() {
+            #expect(try node.core!.engine.get(key: "stolen") == nil)
+            #expect(try node.core!.engine.get(key: "own")?.value == "mine")
+        }
+        #expect(nodes[1].core!.gossip.invalidPayloads == 1)
         for node in nodes { node.core?.stop() }
     }
 }
