@@ -131,6 +131,7 @@ extension Node {
             }
         }
         privateNetworkFindings(&d)
+        groupFindings(&d)
         clockFindings(&d)
         dhtFindings(&d)
         let g = gossipService.counters
@@ -182,6 +183,30 @@ extension Node {
 }
 
 extension Node {
+    /// A private group: this node's role, and what the group refused.
+    func groupFindings(_ d: inout Doctor) {
+        guard let groupID = group.group, let membership = group.membership else { return }
+        switch group.role {
+        case .admin?, .writer?:
+            d.ok("group \(groupID): this node is \(group.role!.rawValue) among \(membership.roles.count) members")
+        case .reader?:
+            d.warn("group \(groupID): this node is a reader: its writes are refused", fix: "an admin runs p2p-syncctl members add \(peerID) --role writer")
+        case nil where membership.founder == nil:
+            d.warn("group \(groupID): the membership has not arrived yet from the admin that invited this node",
+                   fix: "check that the admin is running and reachable (p2p-syncctl peers), and that it added this node: p2p-syncctl members add \(peerID)")
+        case nil:
+            d.fail("group \(groupID): this node is not a member (removed, or never added)", fix: "ask an admin to add it: p2p-syncctl members add \(peerID)")
+        }
+        if group.refusedConnections > 0 {
+            d.warn("group \(groupID): \(group.refusedConnections) connection(s) from non-members refused (p2p-syncctl audit lists them)",
+                   fix: "if one of them should be in the group, an admin adds its peer ID with p2p-syncctl members add")
+        }
+        if engine.groupRefusals > 0 {
+            d.warn("group \(groupID): \(engine.groupRefusals) write(s) from peers refused (readers, removed members, or no proof from their author; p2p-syncctl audit)",
+                   fix: "nothing to do if these peers are not allowed to write; otherwise change their role")
+        }
+    }
+
     /// A private network: its key, and the connections it refused (another key, or none).
     func privateNetworkFindings(_ d: inout Doctor) {
         guard let swarmKey else { return }

@@ -19,6 +19,7 @@ extension HumanFormat {
         }
         if let topic = take("topic")?.stringValue { lines.append("topic: \(topic)") }
         if let network = take("network") { lines.append("network: " + networkLine(network)) }
+        if let group = take("group") { lines.append("group: " + groupLine(group)) }
         if let n = take("connections")?.intValue { lines.append("connections: \(n)") }
         if let n = take("connected_peers")?.intValue { lines.append("connected peers: \(n)") }
         if let keys = take("keys")?.intValue {
@@ -47,6 +48,19 @@ extension HumanFormat {
     }
 
     /// `open`, or `private (swarm key 3f2a…, /path/swarm.key), 2 connections refused (last: ...)`
+    /// `group: 1a2b... as writer, 4 members, 2 connections refused, 1 write refused, audit 9 lines`.
+    static func groupLine(_ json: JSON) -> String {
+        guard var g = json.objectValue else { return text(json) }
+        guard g.removeValue(forKey: "mode")?.stringValue == "group" else { return "none (open mode: any peer that connects reads and writes)" }
+        var parts = ["\(g.removeValue(forKey: "group")?.stringValue ?? "?") as \(g.removeValue(forKey: "role")?.stringValue ?? "?")"]
+        if let n = g.removeValue(forKey: "members")?.intValue { parts.append(count(Int(n), "member")) }
+        if let n = g.removeValue(forKey: "refused_connections")?.intValue, n > 0 { parts.append("\(count(Int(n), "connection")) refused") }
+        if let n = g.removeValue(forKey: "refused_writes")?.intValue, n > 0 { parts.append("\(count(Int(n), "write")) refused") }
+        if let n = g.removeValue(forKey: "audit_lines")?.intValue { parts.append("audit log \(count(Int(n), "line"))") }
+        g["changes"] = nil
+        return (parts + pairs(g)).joined(separator: ", ")
+    }
+
     static func networkLine(_ json: JSON) -> String {
         guard var n = json.objectValue else { return text(json) }
         guard n.removeValue(forKey: "mode")?.stringValue == "private" else { return "open (no swarm key: any libp2p peer may connect)" }
