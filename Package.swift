@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "TestSupport"]),
-        .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "P2PCrypto", "TestSupport"]),
+        .testTarget(name: "SyncNodeTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "P2PCrypto", "Group", "Gossipsub", "Wire", "TestSupport"]),
         // Whole nodes (NodeCore) on a simulated network and clock, reproducible from a seed.
         .testTarget(name: "NodeSimulationTests", dependencies: ["SyncNode", "SyncStore", "Reconcile", "Reactor", "P2PCrypto", "Wire", "TestSupport"]),
         .testTarget(name: "P2PSyncCtlTests", dependencies: ["p2p-syncctl", "JSON", "ControlProtocol"]),
