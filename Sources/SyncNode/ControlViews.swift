@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JSON
+import Reactor
 import Swarm
 import Wire
 
@@ -88,6 +89,7 @@ extension Node {
             "network": networkStatusJSON(),
             "group": group.statusJSON,
             "loop": loopStatusJSON(),
+            "slow_commits": slowCommitsJSON(),
         ]
     }
 
@@ -197,6 +199,17 @@ extension Node {
         ]
         if let ahead = clock.aheadMillis { o["ahead_of_peers_ms"] = .double((ahead * 10).rounded() / 10) }
         return .object(o)
+    }
+
+    /// The slowest commits of 10 ms or more, split (`SyncEngine.CommitTiming`).
+    func slowCommitsJSON() -> JSON {
+        let now = Instant.now().nanoseconds
+        func ms(_ ns: UInt64) -> JSON { .double(Double(ns / 1_000) / 1_000) }
+        return .array(engine.slowCommits.map { c in
+            ["ms": ms(c.total), "seconds_ago": .double(Double((now &- c.at) / 1_000_000) / 1_000), "sign_ms": ms(c.sign),
+             "store_ms": ms(c.store), "index_ms": ms(c.index), "rest_ms": ms(c.rest),
+             "local_writes": .int(c.local), "remote_writes": .int(c.remote), "proofs": .int(c.proofs)]
+        })
     }
 
     func reconcileStatusJSON() -> JSON {

@@ -153,6 +153,8 @@ public final class Node {
         try control.start()
         control.dispatch = { [unowned self] request, session in self.handle(request, from: session) }
         engine.onChange = { [unowned self] entry, source in self.notifyWatchers(entry, source: source) }
+        // A fresh reading each time (the reactor's `now` is the turn's start).
+        engine.monotonicNanos = { Instant.now().nanoseconds }
         reactor.addBeforeSleep { [unowned self] in self.engine.commitStaged() }
         do {
             try reactor.handleSignals([SIGINT, SIGTERM]) { [unowned self] signal in

@@ -87,6 +87,11 @@ public final class SyncEngine {
 
     public private(set) var localWrites = 0
     public private(set) var commits = 0
+    /// The monotonic clock in nanoseconds (the reactor's), for timing commits; nil: untimed.
+    var monotonicNanos: (() -> UInt64)?
+    /// The slowest commits of 10 ms or more (at most 8, slowest first), split into their parts:
+    /// what made a loop turn's before-sleep phase long (issue 15).
+    private(set) var slowCommits: [CommitTiming] = []
     /// Remote writes that changed the replica, and those that lost to a newer version.
     public private(set) var remoteApplied = 0
     public private(set) var remoteSuperseded = 0
@@ -359,6 +364,8 @@ public final class SyncEngine {
     /// local ones and runs their completions and the change notifications in order.
     public func commitStaged() {
         guard hasStagedWrites else { return }
+        let started = monotonicNanos?()
+        var marks: [UInt64] = []
         let batch = staged
         let remote = stagedRemote
         var proofs = stagedProofs
@@ -374,16 +381,19 @@ public final class SyncEngine {
             proofs += signed.proofs
             publishSigned = signed.publish
         }
+        if let monotonicNanos { marks.append(monotonicNanos()) }
         do {
             let index = reconcileIndex
             let changed = try store.apply(local.isEmpty ? remote : local + remote, proofs: proofs,
                                           storedVersion: index.map { index in { index.version(of: $0) } })
+            if let monotonicNanos { marks.append(monotonicNanos()) }
             // The entries the store applied (one per key) go into the index before any
             // completion or notification runs, so that what those ask of it includes this
             // commit. Keys as the UTF-8 bytes the store holds, as `versions()` gives them.
             let changedItems = changed.lazy.map { ItemID(key: Array($0.key.utf8), version: $0.version) }
             reconcileIndex?.insert(contentsOf: changedItems, hash: SHA256.hash)
             partialIndex?.insert(contentsOf: changedItems, hash: SHA256.hash)
+            if let monotonicNanos { marks.append(monotonicNanos()) }
             commits += 1
             localWrites += batch.count
             let deliveries = local.isEmpty ? [] : (publishSigned?() ?? publishLocal?(local) ?? Array(repeating: .localOnly, count: local.count))
@@ -401,10 +411,22 @@ public final class SyncEngine {
             }
             remoteApplied += remoteChanged
             remoteSuperseded += remote.count - remoteChanged
+            if let started, let monotonicNanos, marks.count == 3 {
+                noteTiming(CommitTiming(at: started, total: monotonicNanos() - started, sign: marks[0] - started,
+                                        store: marks[1] - marks[0], index: marks[2] - marks[1],
+                                        local: local.count, remote: remote.count, proofs: proofs.count))
+            }
         } catch {
             logger.error("commit of \(batch.count) local and \(remote.count) remote writes failed: \(error)")
             for item in batch { item.completion(.failure(error)) }
         }
+    }
+
+    private func noteTiming(_ timing: CommitTiming) {
+        guard timing.total >= 10_000_000 else { return }
+        slowCommits.append(timing)
+        slowCommits.sort { $0.total > $1.total }
+        if slowCommits.count > 8 { slowCommits.removeLast() }
     }
 
     /// A snapshot of every key's version for reconciliation. Built from the store on the
@@ -567,4 +589,19 @@ public enum RemoteWriteRefusal: Error, CustomStringConvertible {
         case .group(let why): why
         }
     }
+}
+
+/// Where one commit's time went, in nanoseconds: signing the local writes' messages (in a
+/// group), the store's transaction (writes and fsync), the replica index, and the rest
+/// (publishing, completions, change notifications).
+struct CommitTiming {
+    let at: UInt64
+    let total: UInt64
+    let sign: UInt64
+    let store: UInt64
+    let index: UInt64
+    let local: Int
+    let remote: Int
+    let proofs: Int
+    var rest: UInt64 { total - sign - store - index }
 }

@@ -86,3 +86,25 @@ import Testing
         #expect((try? result?.get()) != nil)
     }
 }
+
+/// Commit timing (issue 15): a commit of 10 ms or more is kept with its parts, so that a slow
+/// loop turn's before-sleep phase says where its time went.
+@Suite struct SyncEngineCommitTimingTests {
+    @Test func slowCommitsAreKeptWithTheirParts() throws {
+        let engine = try SyncEngine(store: try Store(path: Store.inMemoryPath), localOrigin: [0, 1],
+                                    logger: LogSink(filter: LogFilter(defaultLevel: .error)).logger("store"),
+                                    wallMillis: { 1_795_000_000_000 })
+        final class Clock: @unchecked Sendable { var ns: UInt64 = 0; var step: UInt64 = 0 }
+        let clock = Clock()
+        engine.monotonicNanos = { clock.ns += clock.step; return clock.ns }
+        engine.stagePut(key: "fast", value: "v") { _ in }
+        engine.commitStaged()
+        #expect(engine.slowCommits.isEmpty)
+        clock.step = 4_000_000  // each reading 4 ms after the last: 16 ms in all
+        engine.stagePut(key: "slow", value: "v") { _ in }
+        engine.commitStaged()
+        let timing = try #require(engine.slowCommits.first)
+        #expect(timing.total == 16_000_000 && timing.store == 4_000_000 && timing.index == 4_000_000 && timing.rest == 4_000_000)
+        #expect(timing.local == 1 && timing.remote == 0)
+    }
+}
