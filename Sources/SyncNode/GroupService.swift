@@ -187,9 +187,14 @@ final class GroupService {
 
     // MARK: - Commands
 
+    /// Why a group command was not carried out, in words for the user.
     enum CommandError: Error, CustomStringConvertible {
         case refused(String)
-        var description: String { if case .refused(let why) = self { why } else { "" } }
+        var description: String {
+            switch self {
+            case .refused(let why): why
+            }
+        }
     }
 
     /// Makes a new group with this node as its first admin.

@@ -24,11 +24,10 @@ extension Node {
     /// A member removed (or a peer never admitted) is disconnected as soon as we know.
     func closeNonMembers() {
         guard let admission = group.admission() else { return }
-        for connection in peers.connections.values {
-            guard let peer = connection.remotePeer, let why = admission.refusal(of: peer) else { continue }
+        let refused = Set(peers.connections.values.compactMap(\.remotePeer).filter { admission.refusal(of: $0) != nil })
+        for peer in refused {
             _ = peers.disconnect(peer)
-            logger.info("disconnected \(peer): \(why)")
-            _ = connection
+            logger.info("disconnected \(peer): \(admission.refusal(of: peer) ?? "")")
         }
     }
 
@@ -43,10 +42,10 @@ extension Node {
         case .groupCreate:
             group.create { result in
                 switch result {
-                case .success(let id_):
+                case .success(let groupID):
                     self.closeNonMembers()
-                    session.send(.success(id: id, result: ["group": .string(id_.description), "role": "admin",
-                                                           "invite": .string(self.invite(id_).description)]))
+                    session.send(.success(id: id, result: ["group": .string(groupID.description), "role": "admin",
+                                                           "invite": .string(self.invite(groupID).description)]))
                 case .failure(let error): fail(.invalidArgument, "\(error)")
                 }
             }
