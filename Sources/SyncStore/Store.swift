@@ -9,12 +9,15 @@ import CSQLite
 /// over. Single-threaded: use it from one thread (the Reactor's); it is deliberately not
 /// `Sendable`.
 ///
-/// Schema 2 (`PRAGMA user_version`), in a file stamped with `PRAGMA application_id` "P2PS":
+/// Schema 4 (`PRAGMA user_version`), in a file stamped with `PRAGMA application_id` "P2PS":
 ///
 ///     entries(key TEXT PRIMARY KEY, value TEXT /* NULL = tombstone */,
 ///             hlc_ms INTEGER /* UInt64 bit pattern */, hlc_logical INTEGER, origin BLOB)
 ///     refused(key TEXT, hlc_ms INTEGER, hlc_logical INTEGER, origin BLOB)  -- schema 2, issue 17:
 ///             remote writes refused by the clock rule, so that they stay refused after a restart
+///     index entries_tombstones ON entries(key) WHERE value IS NULL   -- schema 3, issue 15
+///     proofs(origin BLOB, last_ms, last_logical, first_ms, first_logical, bytes BLOB)  -- schema 4,
+///             issue 14: a batch's signed message, the proof of its writes (docs/GROUPS.md)
 public final class Store {
     /// The database file this store was opened from.
     public let path: String
